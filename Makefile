@@ -1,0 +1,48 @@
+# ClaimBoard: `make run` (ETL on the bundled corpus, then the dashboard), `make test`.
+# Both create .venv and install the project into it on first use.
+
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STORE  ?= data/store
+PORT   ?= 8050
+
+.PHONY: setup run etl serve test test-fast browser clean
+
+setup: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e ".[test]"
+	touch $@
+
+## the main job: ETL on the bundled corpus, then serve the dashboard
+run: etl serve
+
+etl: setup
+	$(BIN)/claimboard etl --store $(STORE)
+
+serve: setup
+	$(BIN)/claimboard serve --store $(STORE) --port $(PORT)
+
+## headless Chromium + chromedriver for the browser tests and static exports (Debian packages)
+browser:
+	@if command -v chromium >/dev/null && command -v chromedriver >/dev/null; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		echo "installing chromium and chromium-driver (Debian packages)…"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null; \
+	else \
+		echo "browser tests need Chromium: sudo apt-get install chromium chromium-driver"; exit 1; \
+	fi
+
+## the whole test suite, browser tests included
+test: setup browser
+	$(BIN)/python -m pytest -n 2 --dist loadgroup -q
+
+## everything but the browser tests
+test-fast: setup
+	$(BIN)/python -m pytest -n 2 -q -m "not browser"
+
+clean:
+	rm -rf $(VENV) $(STORE) .pytest_cache .hypothesis

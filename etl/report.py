@@ -1,0 +1,43 @@
+"""Terminal reports of a run (rich tables on stdout): what was read, kept, quarantined, and how long."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from rich.console import Console
+from rich.table import Table
+
+
+def run_summary_tables(manifest: dict) -> list[Table]:
+    counts = manifest.get("counts", {})
+    totals = Table(title=f"run {manifest['run_id']} — {manifest['status']}", show_header=False)
+    totals.add_column("what")
+    totals.add_column("count", justify="right")
+    totals.add_row("input files", str(len(manifest.get("inputs", []))))
+    totals.add_row("entries read", str(sum(i.get("entries", 0) for i in manifest.get("inputs", []))))
+    totals.add_row("duplicates merged", str(manifest.get("merged_duplicates", 0)))
+    for name in ("papers", "systems_papers", "claims", "facts", "warnings", "quarantine"):
+        totals.add_row(name.replace("_", " "), str(counts.get(name, 0)))
+
+    quarantine = Table(title="quarantined rows by reason")
+    quarantine.add_column("reason")
+    quarantine.add_column("rows", justify="right")
+    for reason, n in manifest.get("quarantine_by_reason", {}).items():
+        quarantine.add_row(reason, str(n))
+
+    stages = Table(title="seconds per stage")
+    stages.add_column("stage")
+    stages.add_column("seconds", justify="right")
+    for stage, seconds in manifest.get("stage_seconds", {}).items():
+        stages.add_row(stage, f"{seconds:.2f}")
+    stages.add_row("total", f"{sum(manifest.get('stage_seconds', {}).values()):.2f}")
+    return [totals, quarantine, stages]
+
+
+def print_run_summary(manifest: dict, store: Path, console: Console | None = None) -> None:
+    console = console or Console()
+    for table in run_summary_tables(manifest):
+        console.print(table)
+    for error in manifest.get("errors", []):
+        console.print(f"[yellow]source error[/yellow]: {error}")
+    console.print(f"snapshot {manifest['run_id']} is current in {store}")

@@ -1,0 +1,145 @@
+"""Validate stage, part 1: the table definitions. Each class reads like a table definition.
+
+Pandera DataFrameModels on Polars frames. ``etl.validate`` runs them lazily, sends every
+failing row to quarantine with the check it failed, and keeps the rest.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Optional
+
+import pandera.polars as pa
+import polars as pl
+from pandera.api.polars.types import PolarsData
+
+METRICS = ["throughput", "speedup", "latency", "memory", "energy", "cost", "compute", "scale"]
+UNITS = ["x", "%"]
+QUALIFIERS = ["up to", "average", "at least", "over", "about"]
+STAGES = ["ingest", "extract", "normalise", "validate", "store"]
+
+MULTIPLIER_MAX = 1e6
+MODEL_SIZE_RANGE = (1e5, 1e13)
+GPU_COUNT_RANGE = (1, 1_000_000)
+
+
+class PaperSchema(pa.DataFrameModel):
+    """One row per distinct paper (duplicates across sources already merged)."""
+
+    paper_id: str = pa.Field(unique=True, str_length={"min_value": 1})
+    title: str = pa.Field(str_length={"min_value": 1})
+    abstract: str = pa.Field(str_length={"min_value": 1})
+    system: Optional[str] = pa.Field(nullable=True)
+    is_systems: bool
+    published: Optional[dt.date] = pa.Field(nullable=True)
+    authors_count: Optional[pl.Int32] = pa.Field(nullable=True, ge=1)
+    upvotes: Optional[pl.Int32] = pa.Field(nullable=True, ge=0)
+    sources: list[str]
+    content_hash: str = pa.Field(str_length={"min_value": 64, "max_value": 64})
+
+    class Config:
+        strict = "filter"
+
+
+class ClaimSchema(pa.DataFrameModel):
+    """One row per quantitative claim, with the paper's shared axes copied on."""
+
+    claim_id: str = pa.Field(unique=True)
+    paper_id: str
+    text: str = pa.Field(str_length={"min_value": 1})
+    start: pl.Int64 = pa.Field(ge=0)
+    end: pl.Int64 = pa.Field(gt=0)
+    sentence: str
+    low: float = pa.Field(gt=0)
+    high: float = pa.Field(gt=0)
+    unit: str = pa.Field(isin=UNITS)
+    metric: str = pa.Field(isin=METRICS)
+    better: bool
+    multiplier: float = pa.Field(gt=0, le=MULTIPLIER_MAX)
+    baseline_raw: Optional[str] = pa.Field(nullable=True)
+    baseline: Optional[str] = pa.Field(nullable=True)
+    qualifier: Optional[str] = pa.Field(nullable=True, isin=QUALIFIERS)
+    confidence: float = pa.Field(ge=0, le=1)
+    model_size_params: Optional[float] = pa.Field(nullable=True)
+    gpu_count: Optional[pl.Int64] = pa.Field(nullable=True)
+    hardware: Optional[str] = pa.Field(nullable=True)
+    warning: Optional[str] = pa.Field(nullable=True)
+
+    @pa.dataframe_check(error="low <= high")
+    def low_le_high(cls, data: PolarsData) -> pl.LazyFrame:
+        return data.lazyframe.select(pl.col("low") <= pl.col("high"))
+
+    @pa.dataframe_check(error="start < end")
+    def start_before_end(cls, data: PolarsData) -> pl.LazyFrame:
+        return data.lazyframe.select(pl.col("start") < pl.col("end"))
+
+    class Config:
+        strict = "filter"
+
+
+class ClaimInAbstractSchema(ClaimSchema):
+    """A claim checked against its paper's abstract: the offsets must point at the text."""
+
+    abstract: str
+
+    @pa.dataframe_check(error="abstract[start:end] == text")
+    def offsets_point_at_text(cls, data: PolarsData) -> pl.LazyFrame:
+        span = pl.col("abstract").str.slice(pl.col("start"), pl.col("end") - pl.col("start"))
+        return data.lazyframe.select(span == pl.col("text"))
+
+    class Config:
+        strict = False
+
+
+class FactSchema(pa.DataFrameModel):
+    """One row per paper: the facts stated in its abstract and the shared axes they give."""
+
+    paper_id: str = pa.Field(unique=True)
+    model_sizes: list[float]
+    gpu_counts: list[int]
+    hardware_raw: list[str]
+    hardware: list[str]
+    hardware_family: list[str]
+    models: list[str]
+    model_size_params: Optional[float] = pa.Field(
+        nullable=True, ge=MODEL_SIZE_RANGE[0], le=MODEL_SIZE_RANGE[1]
+    )
+    gpu_count: Optional[pl.Int64] = pa.Field(nullable=True, ge=GPU_COUNT_RANGE[0], le=GPU_COUNT_RANGE[1])
+    hardware_primary: Optional[str] = pa.Field(nullable=True)
+    warning: Optional[str] = pa.Field(nullable=True)
+
+    @pa.dataframe_check(error=f"every model size in [{MODEL_SIZE_RANGE[0]:.0e}, {MODEL_SIZE_RANGE[1]:.0e}]")
+    def model_sizes_in_range(cls, data: PolarsData) -> pl.LazyFrame:
+        lo, hi = MODEL_SIZE_RANGE
+        return data.lazyframe.select(
+            pl.col("model_sizes").list.eval(pl.element().is_between(lo, hi)).list.all()
+        )
+
+    @pa.dataframe_check(error=f"every GPU count in [{GPU_COUNT_RANGE[0]}, {GPU_COUNT_RANGE[1]}]")
+    def gpu_counts_in_range(cls, data: PolarsData) -> pl.LazyFrame:
+        lo, hi = GPU_COUNT_RANGE
+        return data.lazyframe.select(pl.col("gpu_counts").list.eval(pl.element().is_between(lo, hi)).list.all())
+
+    class Config:
+        strict = "filter"
+
+
+class QuarantineSchema(pa.DataFrameModel):
+    """A row that did not make it into the snapshot, with where it came from and why."""
+
+    run_id: str
+    stage: str = pa.Field(isin=STAGES)
+    source: str
+    record: str  # the offending record as JSON
+    reason: str = pa.Field(str_length={"min_value": 1})
+
+    class Config:
+        strict = True
+
+
+QUARANTINE_COLUMNS = {"stage": pl.Utf8, "source": pl.Utf8, "record": pl.Utf8, "reason": pl.Utf8}
+
+
+def empty_quarantine() -> pl.DataFrame:
+    """The quarantine shape every stage returns (run_id is added by the pipeline)."""
+    return pl.DataFrame(schema=QUARANTINE_COLUMNS)

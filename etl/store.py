@@ -1,0 +1,176 @@
+"""Store stage: versioned Parquet snapshots, a "current" pointer switched atomically.
+
+Layout of a store directory::
+
+    snapshots/<run_id>/papers.parquet, claims.parquet, facts.parquet, quarantine.parquet,
+                       manifest.json
+    current            {"run_id": ...}: replaced with os.replace, so readers see the old
+                       snapshot or the new one, never a mix
+    runs.jsonl         one manifest per run, failed runs included
+
+A snapshot directory is written under a temporary name and renamed when complete, and the
+pointer moves only after that; a run that dies at any point leaves the previous snapshot
+current. Snapshots are immutable once published.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import shutil
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import polars as pl
+
+TABLES = ("papers", "claims", "facts", "quarantine")
+CURRENT = "current"
+RUNS_LOG = "runs.jsonl"
+DEFAULT_STORE = Path("data/store")
+
+
+class StoreError(RuntimeError):
+    """The store cannot be read or written (missing, corrupt, read-only, disk full)."""
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    run_id: str
+    path: Path
+    manifest: dict
+    papers: pl.DataFrame
+    claims: pl.DataFrame
+    facts: pl.DataFrame
+    quarantine: pl.DataFrame
+
+
+def new_run_id(now: datetime | None = None) -> str:
+    """Sortable by time (microseconds), unique across processes: 20261123T091700123456Z-1a2b3c."""
+    now = now or datetime.now(UTC)
+    return f"{now:%Y%m%dT%H%M%S%fZ}-{secrets.token_hex(3)}"
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _write_json_atomic(path: Path, payload: dict) -> None:
+    tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
+    with open(tmp, "w", encoding="utf-8") as fh:
+        json.dump(payload, fh, indent=2, default=str)
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, path)
+    _fsync_dir(path.parent)
+
+
+def snapshots_dir(store: Path) -> Path:
+    return Path(store) / "snapshots"
+
+
+def write_snapshot(store: Path, run_id: str, tables: dict[str, pl.DataFrame], manifest: dict) -> Path:
+    """Write every table and the manifest, then rename the finished directory into place."""
+    final = snapshots_dir(store) / run_id
+    tmp = snapshots_dir(store) / f".{run_id}.tmp"
+    try:
+        tmp.mkdir(parents=True, exist_ok=False)
+        for name in TABLES:
+            tables[name].write_parquet(tmp / f"{name}.parquet", statistics=True)
+        with open(tmp / "manifest.json", "w", encoding="utf-8") as fh:
+            json.dump(manifest, fh, indent=2, default=str)
+        for child in tmp.iterdir():
+            with open(child, "rb") as fh:
+                os.fsync(fh.fileno())
+        os.replace(tmp, final)
+        _fsync_dir(final.parent)
+    except OSError as err:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise StoreError(f"cannot write snapshot {run_id} to {final.parent}: {err.strerror or err}") from err
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return final
+
+
+def publish(store: Path, run_id: str) -> None:
+    """Make ``run_id`` the current snapshot: one atomic rename of the pointer file."""
+    if not (snapshots_dir(store) / run_id / "manifest.json").is_file():
+        raise StoreError(f"snapshot {run_id} is not complete in {store}")
+    try:
+        _write_json_atomic(Path(store) / CURRENT, {"run_id": run_id, "published": datetime.now(UTC).isoformat()})
+    except OSError as err:
+        raise StoreError(f"cannot publish {run_id} in {store}: {err.strerror or err}") from err
+
+
+def current_run_id(store: Path) -> str | None:
+    pointer = Path(store) / CURRENT
+    try:
+        return json.loads(pointer.read_text(encoding="utf-8"))["run_id"]
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError, KeyError) as err:
+        raise StoreError(f"{pointer}: unreadable current pointer ({err})") from err
+
+
+def list_snapshots(store: Path) -> list[str]:
+    """Complete snapshots, oldest first (run ids sort by time)."""
+    root = snapshots_dir(store)
+    if not root.is_dir():
+        return []
+    return sorted(p.name for p in root.iterdir() if not p.name.startswith(".") and (p / "manifest.json").is_file())
+
+
+def load_snapshot(store: Path, run_id: str | None = None) -> Snapshot | None:
+    """The given snapshot, or the current one; None when the store has none yet."""
+    run_id = run_id or current_run_id(store)
+    if run_id is None:
+        return None
+    path = snapshots_dir(store) / run_id
+    try:
+        manifest = json.loads((path / "manifest.json").read_text(encoding="utf-8"))
+        frames = {name: pl.read_parquet(path / f"{name}.parquet") for name in TABLES}
+    except (OSError, ValueError, pl.exceptions.PolarsError) as err:
+        raise StoreError(f"snapshot {run_id} in {store} cannot be loaded: {err}") from err
+    return Snapshot(run_id=run_id, path=path, manifest=manifest, **frames)
+
+
+def prune(store: Path, keep: int) -> list[str]:
+    """Delete all but the newest ``keep`` snapshots (never the current one) and stray temp dirs."""
+    current = current_run_id(store)
+    snapshots = list_snapshots(store)
+    doomed = [r for r in snapshots[: max(len(snapshots) - keep, 0)] if r != current]
+    root = snapshots_dir(store)
+    for run_id in doomed:
+        shutil.rmtree(root / run_id, ignore_errors=True)
+    for stray in root.glob(".*.tmp"):
+        shutil.rmtree(stray, ignore_errors=True)
+    return doomed
+
+
+def record_run(store: Path, manifest: dict) -> None:
+    """Append a run (successful or not) to the history; one JSON object per line."""
+    Path(store).mkdir(parents=True, exist_ok=True)
+    with open(Path(store) / RUNS_LOG, "a", encoding="utf-8") as fh:
+        fh.write(json.dumps(manifest, default=str) + "\n")
+        fh.flush()
+        os.fsync(fh.fileno())
+
+
+def read_runs(store: Path) -> list[dict]:
+    """The run history, oldest first; a torn last line (a run killed mid-write) is skipped."""
+    log = Path(store) / RUNS_LOG
+    if not log.is_file():
+        return []
+    runs = []
+    for line in log.read_text(encoding="utf-8").splitlines():
+        try:
+            runs.append(json.loads(line))
+        except ValueError:
+            continue
+    return runs

@@ -1,0 +1,125 @@
+"""The alias registry: raw mentions onto canonical names, never forced onto a wrong one."""
+
+import polars as pl
+import pytest
+
+from etl.normalise import (
+    canonical_baseline,
+    claim_id,
+    hardware_canonical,
+    hardware_family,
+    mention_key,
+    model_families,
+    normalise_claims,
+    normalise_facts,
+)
+
+
+@pytest.mark.parametrize(
+    ("raw", "canonical"),
+    [
+        ("vLLM", "vLLM"),
+        ("the vLLM serving system", "vLLM"),
+        ("Huggingface Accelerate", "Hugging Face Accelerate"),
+        ("Megatron LM", "Megatron-LM"),
+        ("megatron-lm", "Megatron-LM"),
+        ("DeepSpeed-Zero-Inference", "DeepSpeed-Inference"),
+        ("NVIDIA's CUTLASS", "CUTLASS"),
+        ("FlashAttention2-based Transformers", "FlashAttention-2"),
+        ("FlashAttention", "FlashAttention"),
+        ("TensorRT-LLM", "TensorRT-LLM"),
+        ("TensorRT", "TensorRT"),
+        ("Deepspeed", "DeepSpeed"),  # case typo
+    ],
+)
+def test_known_baselines_are_canonicalised(raw, canonical):
+    assert canonical_baseline(raw) == canonical
+
+
+@pytest.mark.parametrize(
+    "raw",
+    ["the state-of-the-art", "state-of-the-art (SOTA) techniques", "the baseline", "existing works",
+     "vLLMX-like prototype systems", "", "   ", None],
+)
+def test_generic_or_unknown_baselines_stay_null(raw):
+    assert canonical_baseline(raw) is None
+
+
+@pytest.mark.parametrize(
+    ("raw", "family", "canonical"),
+    [
+        ("A100-80GB-SXM4", "A100", "A100 80GB"),
+        ("NVIDIA A100 40GB GPUs", "A100", "A100 40GB"),
+        ("A100", "A100", "A100"),  # no variant stated: family only
+        ("H100 SXM5", "H100", "H100 SXM"),
+        ("H100 PCIe", "H100", "H100 PCIe"),
+        ("V100", "V100", "V100"),
+        ("V100S", "V100S", "V100S"),  # a different device, not a V100 variant
+        ("Nvidia 4090", "RTX 4090", "RTX 4090"),
+        ("TPUv4", "TPU v4", "TPU v4"),
+        ("TPU v3", "TPU v3", "TPU v3"),
+        ("MI250X", "MI250X", "MI250X"),
+        ("MI250", "MI250", "MI250"),
+    ],
+)
+def test_hardware_keeps_variants_apart(raw, family, canonical):
+    assert hardware_family(raw) == family
+    assert hardware_canonical(raw) == canonical
+
+
+@pytest.mark.parametrize("raw", ["GPU", "GPUs", "Xeon Phi 7250 (unknown to the registry)", "A900"])
+def test_unknown_hardware_is_not_forced(raw):
+    assert hardware_family(raw) is None
+
+
+def test_model_families_are_case_sensitive_and_ordered():
+    text = "We evaluate LLaMA2-7B, Llama-3 and OPT-66B; we opt for Mixtral 8x7B."
+    assert model_families(text) == ["LLaMA 2", "LLaMA 3", "OPT", "Mixtral"]
+
+
+def test_mention_key_folds_spelling():
+    assert mention_key("The Megatron_LM ") == mention_key("megatron-lm") == "megatron lm"
+
+
+def test_claim_id_is_stable_and_distinct():
+    assert claim_id("p1", 10, "2x") == claim_id("p1", 10, "2x")
+    assert len({claim_id("p1", 10, "2x"), claim_id("p1", 11, "2x"), claim_id("p2", 10, "2x")}) == 3
+
+
+def _facts_raw():
+    return pl.DataFrame(
+        {
+            "paper_id": ["p1", "p2"],
+            "system": ["Fast", None],
+            "is_systems": [True, False],
+            "model_sizes": [[7e9, 7e10], []],
+            "gpu_counts": [[8, 1], []],
+            "hardware_raw": [["A100-80GB", "GPU-less"], []],
+        },
+        schema_overrides={"model_sizes": pl.List(pl.Float64), "gpu_counts": pl.List(pl.Int64),
+                          "hardware_raw": pl.List(pl.Utf8)},
+    )
+
+
+def test_normalise_facts_sets_shared_axes():
+    papers = pl.DataFrame({"paper_id": ["p1", "p2"], "abstract": ["LLaMA2-70B on A100s", "no models"]})
+    facts = normalise_facts(_facts_raw(), papers)
+    p1, p2 = facts.sort("paper_id").iter_rows(named=True)
+    assert p1["model_size_params"] == 7e10 and p1["gpu_count"] == 8
+    assert p1["hardware"] == ["A100 80GB"] and p1["hardware_family"] == ["A100"]
+    assert p1["hardware_primary"] == "A100 80GB" and p1["models"] == ["LLaMA 2"]
+    assert p2["model_size_params"] is None and p2["gpu_count"] is None and p2["hardware"] == []
+
+
+def test_normalise_claims_adds_ids_baselines_and_axes():
+    papers = pl.DataFrame({"paper_id": ["p1", "p2"], "abstract": ["", ""]})
+    facts = normalise_facts(_facts_raw(), papers)
+    claims_raw = pl.DataFrame(
+        {"paper_id": ["p1", "p2"], "start": [3, 5], "text": ["2x", "30%"], "baseline_raw": ["vLLM", "prior work"]}
+    )
+    claims = normalise_claims(claims_raw, facts).sort("paper_id")
+    assert claims.columns[0] == "claim_id"
+    assert claims["baseline"].to_list() == ["vLLM", None]
+    assert claims["baseline_raw"].to_list() == ["vLLM", "prior work"]
+    assert claims["gpu_count"].to_list() == [8, None]
+    assert claims["hardware"].to_list() == ["A100 80GB", None]
