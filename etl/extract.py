@@ -14,11 +14,10 @@ abstracts that can hold a claim or a fact.
 
 from __future__ import annotations
 
-import math
 import re
 import tomllib
 from dataclasses import dataclass, field
-from functools import cache
+from functools import lru_cache
 from pathlib import Path
 
 import polars as pl
@@ -38,15 +37,20 @@ _FLAGS = re.IGNORECASE
 
 
 def phrase_alternation(phrases: list[str]) -> str:
-    """Escaped phrases, longest first, each bounded so it never matches inside a word."""
+    """Escaped phrases, longest first; word-like ones bounded so they never match inside a word.
 
-    def bounded(p: str) -> str:
-        body = re.escape(p).replace(r"\ ", r"\s+")
-        left = r"(?<![\w-])" if p[:1].isalnum() else ""
-        right = r"(?![\w])" if p[-1:].isalnum() or p[-1:] == "." else ""
-        return left + body + right
+    The word boundary is factored out of the alternation: one look-around per match attempt,
+    not one per phrase, keeps these large tables fast.
+    """
+    ordered = sorted(set(phrases), key=len, reverse=True)
+    words = [p for p in ordered if p[:1].isalnum() and (p[-1:].isalnum() or p[-1:] == ".")]
+    others = [p for p in ordered if p not in words]
 
-    return "|".join(bounded(p) for p in sorted(set(phrases), key=len, reverse=True))
+    def body(p: str) -> str:
+        return re.escape(p).replace(r"\ ", r"\s+")
+
+    parts = [rf"(?<!\w)(?:{'|'.join(map(body, words))})(?!\w)"] if words else []
+    return "|".join(parts + [body(p) for p in others])
 
 
 def _phrase_table(groups: dict[str, list[str]]) -> tuple[re.Pattern, dict[str, str]]:
@@ -80,6 +84,8 @@ CANDIDATE_RE = re.compile(
 )
 _DIMENSION_TAIL_RE = re.compile(RULES["number"]["dimension_tail_re"])
 _WORD_NOT_FOLLOWED_RE = re.compile(_WORDS["rules"]["not_followed_by_re"], _FLAGS)
+_WORD_NOT_PRECEDED_RE = re.compile(_WORDS["rules"]["not_preceded_by_re"] + r"\Z", _FLAGS)
+_RANGE_NOT_PRECEDED_RE = re.compile(RULES["number"]["range_not_preceded_re"] + r"\Z", _FLAGS)
 _SELF_DIRECTED = {"double": "increase", "doubles": "increase", "doubled": "increase", "doubling": "increase",
                   "halves": "decrease", "halved": "decrease", "halving": "decrease"}
 
@@ -108,9 +114,13 @@ _METRIC_RE, _METRIC_LOOKUP = _phrase_table(
 _CUE_RE, _CUE_LOOKUP = _phrase_table(_MET["cues"])
 _SCORING = _MET["scoring"]
 _ABSOLUTE_RE = re.compile(RULES["out_of_scope"]["absolute_re"], _FLAGS)
+_TREND_RE = re.compile(RULES["out_of_scope"]["trend_re"], _FLAGS)
+_BINDING_WORDS = frozenset(_SCORING["binding_words"])
+_MODIFIER_HEADS = frozenset(_norm(h) for h in _SCORING["modifier_heads"])
 
 _BASE = RULES["baseline"]
-_LEAD_IN_RE = re.compile(phrase_alternation(_BASE["lead_ins"]), _FLAGS)
+_LEAD_IN_RE = re.compile("|".join([phrase_alternation(_BASE["lead_ins"]), *_BASE["lead_in_res"]]), _FLAGS)
+_FORWARD_ONLY = frozenset(_norm(p) for p in _BASE["forward_only"])
 _LEAD_NOT_FOLLOWED_RE = re.compile(_BASE["not_followed_by_re"], _FLAGS)
 _LEAD_NOT_PRECEDED_RE = re.compile(_BASE["not_preceded_by_re"], _FLAGS)
 _BASELINE_STOP_RE = re.compile(_BASE["stop_re"], _FLAGS)
@@ -118,13 +128,20 @@ _BASELINE_STRIP_LEADING_RE = re.compile(_BASE["strip_leading_re"], _FLAGS)
 _BASELINE_STRIP_TRAILING_RE = re.compile(_BASE["strip_trailing_re"], _FLAGS)
 _APPOSITIVE_NAME = _BASE["appositive_name_re"]
 _APPOSITIVE_HEADS = phrase_alternation(_BASE["appositive_heads"])
-_APPOSITIVE_INLINE_RE = re.compile(rf"\b(?:{_APPOSITIVE_HEADS})s?\s+(?P<name>{_APPOSITIVE_NAME})$")
+_APPOSITIVE_INLINE_RE = re.compile(
+    rf"^(?:the\s+|an?\s+)?(?:(?!(?:and|the|an?)\b)[\w-]+\s+){{1,4}}(?:{_APPOSITIVE_HEADS})s?\s+(?P<name>{_APPOSITIVE_NAME})$"
+)
 _APPOSITIVE_HEAD_END_RE = re.compile(rf"\b(?:{_APPOSITIVE_HEADS})s?$", _FLAGS)
-_APPOSITIVE_COMMA_RE = re.compile(rf"^,\s*(?P<name>{_APPOSITIVE_NAME})\s*,")
+_APPOSITIVE_COMMA_RE = re.compile(rf",\s*(?P<name>{_APPOSITIVE_NAME})\s*,")
 _CARRY_OVER_RE = re.compile(_BASE["carry_over_re"], _FLAGS)
+_BASELINE_EMPTY_RE = re.compile(_BASE["empty_re"], _FLAGS)
+_OF_NAME_BY_RE = re.compile(_BASE["of_name_by_re"])
 
 _WORD_RE = re.compile(r"\S+")
-_CLAUSE_BREAK_RE = re.compile(r"[;:]|\s(?:while|whereas|with)\s|,", _FLAGS)
+# cheap necessary condition for CANDIDATE_RE, checked first on every sentence
+_QUICK_CANDIDATE_RE = re.compile(r"\d|twice|doubl|half|halv|magnitude|times|fold", _FLAGS)
+_GOVERNED_BY_RE = re.compile(r"\bby\s+(?:up\s+to\s+|an?\s+average\s+of\s+|over\s+|more\s+than\s+|about\s+|nearly\s+)?\W*\Z")
+_CLAUSE_BREAK_RE = re.compile(_SCORING["clause_break_re"], _FLAGS)
 
 
 # ───────────────────────────── data model ─────────────────────────────
@@ -184,6 +201,7 @@ class _LeadIn:
     np_start: int
     np_end: int
     phrase: str
+    forward_only: bool = False  # "outperforms X by 2x" never reaches back to an earlier number
 
 
 # ───────────────────────────── small helpers ─────────────────────────────
@@ -226,6 +244,8 @@ def find_candidates(text: str) -> list[_Candidate]:
         if g["b_hi"]:
             low, high, unit, start = parse_number(g["b_lo"]), parse_number(g["b_hi"]), _unit_of(g["b_unit"]), m.start("b_lo")
         elif g["r_hi"]:
+            if _RANGE_NOT_PRECEDED_RE.search(text, 0, m.start()):
+                continue
             low, high, unit, start = parse_number(g["r_lo"]), parse_number(g["r_hi"]), _unit_of(g["r_unit"]), m.start()
         elif g["s_n"]:
             low = high = parse_number(g["s_n"])
@@ -235,7 +255,7 @@ def find_candidates(text: str) -> list[_Candidate]:
             unit, start = "x", m.start()
         else:
             word = _norm(g["word"])
-            if word in {"half", "halves", "halved", "halving"} and _WORD_NOT_FOLLOWED_RE.match(text, m.end()):
+            if _WORD_NOT_FOLLOWED_RE.match(text, m.end()) or _WORD_NOT_PRECEDED_RE.search(text, 0, m.start()):
                 continue
             low = high = _WORD_VALUES[word]
             unit, start = "x", m.start()
@@ -262,25 +282,42 @@ def _nearest(
     best = None
     for start, end, label, weight in matches:
         if start >= cand_end:
-            gap = words_between(sentence, cand_end, start)
-            score = weight - _SCORING["right_penalty"] * gap - _clause_cost(sentence, cand_end, start)
+            a, b, penalty = cand_end, start, _SCORING["right_penalty"]
         elif end <= cand_start:
-            gap = words_between(sentence, end, cand_start)
-            score = weight - _SCORING["left_penalty"] * gap - _clause_cost(sentence, end, cand_start)
+            a, b, penalty = end, cand_start, _SCORING["left_penalty"]
         else:
             continue
-        if gap > _SCORING["max_words"]:
+        gap = words_between(sentence, a, b)
+        if gap > (_SCORING["quality_max_words"] if label == _QUALITY else _SCORING["max_words"]):
             continue
+        score = weight - penalty * gap - _clause_cost(sentence, a, b)
+        if _is_binding(sentence[a:b]):
+            score += _SCORING["binding_bonus"]
         if best is None or score > best[1]:
             best = (label, score)
     return best
 
 
-@cache
+@lru_cache(maxsize=4096)
+def _sentence_directions(sentence: str) -> tuple[tuple[int, int, str], ...]:
+    return tuple((m.start(), m.end(), _DIRECTION_LOOKUP[_norm(m.group())]) for m in _DIRECTION_RE.finditer(sentence))
+
+
+def _is_binding(gap: str) -> bool:
+    """Only filler, direction words and list numbers between a keyword and its number?"""
+    return all(t in _BINDING_WORDS or any(ch.isdigit() for ch in t) for t in gap.lower().replace(",", " ").split())
+
+
+@lru_cache(maxsize=4096)
 def _sentence_keywords(sentence: str) -> tuple[list, list]:
     """Metric nouns (with quality words) and cue words of one sentence."""
-    nouns = [(m.start(), m.end(), _METRIC_LOOKUP[_norm(m.group())], _SCORING["noun_weight"])
-             for m in _METRIC_RE.finditer(sentence)]
+    nouns = []
+    for m in _METRIC_RE.finditer(sentence):
+        label = _METRIC_LOOKUP[_norm(m.group())]
+        modifier = nouns[-1] if nouns else None
+        if modifier and _norm(m.group()) in _MODIFIER_HEADS and not sentence[modifier[1] : m.start()].strip(" -"):
+            label = modifier[2]  # "throughput speedup" is a throughput claim
+        nouns.append((m.start(), m.end(), label, _SCORING["noun_weight"]))
     cues = [(m.start(), m.end(), _CUE_LOOKUP[_norm(m.group())], _SCORING["cue_weight"])
             for m in _CUE_RE.finditer(sentence)]
     return nouns, cues
@@ -293,31 +330,43 @@ def classify_metric(sentence: str, start: int, end: int) -> tuple[str | None, fl
     if best is None:
         return None, 0.0
     label, score = best
+    if score < _SCORING["min_score"]:
+        return None, 0.0
     return label, max(0.3, min(1.0, score / _SCORING["noun_weight"]))
 
 
 def find_direction(sentence: str, start: int, end: int) -> str | None:
     """increase | decrease | regression | None: the nearest direction word in the window."""
     best = None
-    for m in _DIRECTION_RE.finditer(sentence):
-        if m.start() >= end:
-            gap, limit = words_between(sentence, end, m.start()), _DIR["window_after"]
-        elif m.end() <= start:
-            gap, limit = words_between(sentence, m.end(), start), _DIR["window_before"]
+    qualifier = _QUALIFIER_TAIL_RE.search(sentence, max(0, start - 40), start)
+    for m_start, m_end, label in _sentence_directions(sentence):
+        if qualifier and qualifier.start() <= m_start and m_end <= start:
+            continue  # "less than 1% overhead": "less" belongs to the qualifier
+        if m_start >= end:
+            a, b, limit = end, m_start, _DIR["window_after"]
+        elif m_end <= start:
+            a, b = m_end, start
+            limit = _DIR["window_before_by"] if _GOVERNED_BY_RE.search(sentence, a, b) else _DIR["window_before"]
         else:
             continue
-        if gap > limit or _clause_cost(sentence, *sorted((end, m.start())) if m.start() >= end else (m.end(), start)) > 0:
+        gap = words_between(sentence, a, b)
+        if gap > limit or _clause_cost(sentence, a, b) > 0:
             continue
-        label = _DIRECTION_LOOKUP[_norm(m.group())]
         rank = (gap, label != "regression")  # nearest wins; a regression word wins a tie
         if best is None or rank < best[0]:
             best = (rank, label)
     return best[1] if best else None
 
 
-def is_fraction(sentence: str, start: int, end: int) -> bool:
-    """"55% of the compute", "reduce it to 66%": the number is what remains, not the change."""
-    return bool(_FRACTION_AFTER_RE.match(sentence, end) or _FRACTION_BEFORE_RE.search(sentence[:start]))
+def is_fraction(sentence: str, start: int, end: int, direction: str | None) -> bool:
+    """"55% of the compute", "reduce it to 66%": the number is what remains, not the change.
+
+    "remove 25% of the parameters" is a change: after a decrease verb only "to X%" is a fraction.
+    """
+    if direction not in (None, "decrease"):
+        return False
+    after_of = direction is None and _FRACTION_AFTER_RE.match(sentence, end)
+    return bool(after_of or _FRACTION_BEFORE_RE.search(sentence[:start]))
 
 
 def find_qualifier(sentence: str, start: int, end: int) -> str | None:
@@ -353,7 +402,7 @@ def _clean_baseline(sentence: str, np_start: int, np_end: int) -> str | None:
     phrase = sentence[np_start:np_end].strip()
     phrase = _BASELINE_STRIP_LEADING_RE.sub("", phrase)
     phrase = _BASELINE_STRIP_TRAILING_RE.sub("", phrase).strip(" ,;:-")
-    if not phrase or not re.search(r"[A-Za-z]", phrase):
+    if not re.search(r"[A-Za-z]", phrase) or _BASELINE_EMPTY_RE.fullmatch(phrase):
         return None
     inline = _APPOSITIVE_INLINE_RE.search(phrase)
     if inline:
@@ -367,7 +416,19 @@ def _clean_baseline(sentence: str, np_start: int, np_end: int) -> str | None:
     return phrase
 
 
-@cache
+def _phrase_end(sentence: str, start: int) -> int:
+    """Where the noun phrase from `start` ends; a parenthesis ("(e.g., NVIDIA V100S)") is kept whole."""
+    pos = start + 1
+    while (stop := _BASELINE_STOP_RE.search(sentence, pos)) and stop.start() < len(sentence):
+        opened = sentence.rfind("(", start, stop.start())
+        closing = sentence.find(")", stop.start())
+        if opened == -1 or sentence.rfind(")", start, stop.start()) > opened or closing == -1:
+            return stop.start()
+        pos = closing + 1
+    return len(sentence)
+
+
+@lru_cache(maxsize=4096)
 def find_lead_ins(sentence: str) -> tuple[_LeadIn, ...]:
     """Every comparison lead-in of a sentence with the noun phrase that follows it."""
     out = []
@@ -375,12 +436,13 @@ def find_lead_ins(sentence: str) -> tuple[_LeadIn, ...]:
         if _LEAD_NOT_FOLLOWED_RE.match(sentence, m.end()) or _LEAD_NOT_PRECEDED_RE.search(sentence, 0, m.start()):
             continue
         np_start = m.end()
-        stop = _BASELINE_STOP_RE.search(sentence, np_start + 1)
-        np_end = stop.start() if stop else len(sentence)
+        np_end = _phrase_end(sentence, np_start)
         phrase = _clean_baseline(sentence, np_start, np_end)
         if phrase:
-            out.append(_LeadIn(m.start(), np_start, np_end, phrase))
-    return tuple(out)
+            out.append(_LeadIn(m.start(), np_start, np_end, phrase, _norm(m.group()) in _FORWARD_ONLY))
+    for m in _OF_NAME_BY_RE.finditer(sentence):
+        out.append(_LeadIn(m.start(), m.start("name"), m.end("name"), m.group("name")))
+    return tuple(sorted(out, key=lambda lead: lead.start))
 
 
 def nearest_lead_in(sentence: str, start: int, end: int) -> _LeadIn | None:
@@ -388,6 +450,8 @@ def nearest_lead_in(sentence: str, start: int, end: int) -> _LeadIn | None:
     best = None
     for lead in find_lead_ins(sentence):
         if lead.start >= end:
+            if lead.forward_only:
+                continue
             dist = _BASE["right_bias"] * words_between(sentence, end, lead.start)
         elif lead.np_end <= start:
             dist = words_between(sentence, lead.np_end, start)
@@ -441,36 +505,71 @@ def carried_baseline(sentence: str) -> str | None:
 # ───────────────────────────── claims ─────────────────────────────
 
 
-def _accept(cand: _Candidate, sentence: str, s: int, e: int) -> tuple[str, float, str | None, bool] | None:
-    """(metric, confidence, direction, fraction) when the candidate is an efficiency claim."""
+def _compared_right_after(sentence: str, end: int) -> bool:
+    lead = nearest_lead_in(sentence, end, end)
+    return lead is not None and lead.start >= end and words_between(sentence, end, lead.start) <= _DIR["lead_in_max_words"]
+
+
+def _accept(
+    cand: _Candidate, sentence: str, listed: tuple[str, float, str | None, bool] | None, paper_metric: str | None
+) -> tuple[str, float, str | None, bool] | None:
+    """(metric, confidence, direction, fraction) when the candidate is an efficiency claim.
+
+    ``listed`` is the verdict of the previous claim when this number continues a list
+    ("by 91% on A and 146% on B"): the list shares its verb and, unless it names its own, its
+    metric. ``paper_metric`` is the paper's metric so far, for a comparison that names none.
+    """
+    s, e = cand.start, cand.end
     metric, metric_conf = classify_metric(sentence, s, e)
-    if metric == _QUALITY:
+    listed_direction = listed[2] if listed else None
+    if metric is None and listed:
+        metric, metric_conf = listed[0], listed[1]
+    if metric == _QUALITY or _TREND_RE.search(sentence[max(0, s - 40) : e + 25]):
         return None
-    direction = _SELF_DIRECTED.get(cand.word or "") or find_direction(sentence, s, e)
-    fraction = cand.unit == "%" and direction is None and is_fraction(sentence, s, e)
+    direction = _SELF_DIRECTED.get(cand.word or "") or find_direction(sentence, s, e) or listed_direction
+    fraction = cand.unit == "%" and is_fraction(sentence, s, e, direction)
+    if metric is None and direction and nearest_lead_in(sentence, s, e) is not None:
+        # "outperforms X by 37%" names no metric: in an efficiency paper it is the paper's metric
+        metric, metric_conf = paper_metric, 0.4
     if cand.unit == "%":
         if metric is None or (direction is None and not fraction):
             return None
         if _ABSOLUTE_RE.search(sentence[max(0, s - 30) : e + 40]):
             return None
-    elif cand.word is not None and (metric is None or direction is None):
+    elif cand.word is not None:
+        if metric is None or direction is None:
+            return None
+    elif metric is None and direction is None and not _compared_right_after(sentence, e):
         return None
-    if direction is None and cand.unit == "%" and fraction and "reduc" in sentence[:s].lower()[-60:]:
-        direction = "decrease"
     if metric is None:
         metric, metric_conf = _SCORING["default"], 0.3
     return metric, metric_conf, direction, fraction
 
 
-def extract_claims_from_text(abstract: str) -> list[Claim]:
-    """All benchmark claims of one abstract, in text order, repeats across sentences dropped."""
+def _continues_list(sentence: str, previous: _Candidate | None, cand: _Candidate) -> bool:
+    """Is cand the next item of a list that starts at previous ("91% on A and 146% on B")?"""
+    if previous is None:
+        return False
+    between = sentence[previous.end : cand.start]
+    return words_between(sentence, previous.end, cand.start) <= _DIR["list_max_words"] and not re.search(r"[;:]", between)
+
+
+def extract_claims_from_text(abstract: str, efficiency_paper: bool = True) -> list[Claim]:
+    """All benchmark claims of one abstract, in text order, repeats across sentences dropped.
+
+    ``efficiency_paper``: the paper reads as a systems paper, so a bare "outperforms X by N%"
+    counts as an efficiency claim (with the default metric) instead of being dropped.
+    """
     claims: list[Claim] = []
     seen: dict[tuple[float, str], int] = {}
     previous_carry: str | None = None
     for sent in split_sentences(abstract):
         accepted = []
-        for cand in find_candidates(sent.text):
-            verdict = _accept(cand, sent.text, cand.start, cand.end)
+        for cand in find_candidates(sent.text) if _QUICK_CANDIDATE_RE.search(sent.text) else ():
+            previous = accepted[-1] if accepted else None
+            listed = previous[1] if previous and _continues_list(sent.text, previous[0], cand) else None
+            paper_metric = claims[-1].metric if claims else (_SCORING["default"] if efficiency_paper else None)
+            verdict = _accept(cand, sent.text, listed, paper_metric)
             if verdict:
                 accepted.append((cand, verdict))
         if accepted:
@@ -500,5 +599,212 @@ def extract_claims_from_text(abstract: str) -> list[Claim]:
                         confidence=round(confidence, 3),
                     )
                 )
-        previous_carry = carried_baseline(sent.text)
+        previous_carry = carried_baseline(sent.text) if accepted else None
     return claims
+
+
+# ───────────────────────────── paper-level facts ─────────────────────────────
+
+_FACTS = RULES["facts"]
+_MS = _FACTS["model_size"]
+_SIZE_SCALES = {_norm(k): float(v) for k, v in _MS["scales"].items()}
+_SIZE_COMPACT_RE = re.compile(_MS["patterns"]["compact"])
+_SIZE_SPELLED_RE = re.compile(_MS["patterns"]["spelled"], _FLAGS)
+_SIZE_BARE_RE = re.compile(_MS["patterns"]["bare"], _FLAGS)
+_SIZE_RANGE_RE = re.compile(_MS["patterns"]["range"])
+_SIZE_CONTEXT_RE = re.compile(_MS["patterns"]["compact_context_re"], _FLAGS)
+_SIZE_NOT_PRECEDED_RE = re.compile(_MS["patterns"]["not_preceded_by_re"], _FLAGS)
+
+_GC = _FACTS["gpu_count"]
+_GPU_WORDS = {_norm(k): int(v) for k, v in _GC["words"].items()}
+_GPU_TAIL = rf"(?:{_GC['device_between_re']})(?:{_GC['accelerators_re']})"
+_GPU_COUNT_RE = re.compile(
+    rf"(?P<list>(?:(?<![\w.,])\d{{1,3}}(?:,\d{{3}})+\s*(?:,|and|or|to)\s*|(?<![\w.,])\d+\s*(?:,|and|or|to)\s*)*)"
+    rf"(?!{_GC['device_numbers_re']}){_GC['count_re']}{_GPU_TAIL}",
+    _FLAGS,
+)
+_GPU_WORD_RE = re.compile(rf"(?<![\w-])(?P<w>{phrase_alternation(list(_GPU_WORDS))})\s+(?:\d+\s?GB\s+)?{_GPU_TAIL}", _FLAGS)
+
+_HW = _FACTS["hardware"]
+_HARDWARE_RE = re.compile("|".join(f"(?:{p})" for p in _HW["patterns"]))
+_HARDWARE_NOT_FOLLOWED_RE = re.compile(_HW["not_followed_by_re"], _FLAGS)
+
+_SYS = _FACTS["system"]
+_NOT_NAME_WORDS = frozenset(w.lower() for w in _SYS["not_name_words"])
+_SYSTEM_ABSTRACT_RES = [re.compile(p) for p in _SYS["abstract_res"]]
+
+_ISS = _FACTS["is_systems"]
+
+
+_SIZE_COUNT_WORDS = {_norm(k): float(v) for k, v in _MS["count_words"].items()}
+
+
+def _number_word(raw: str) -> float:
+    return _SIZE_COUNT_WORDS.get(_norm(raw)) or parse_number(raw)
+
+
+def find_model_sizes(text: str) -> list[float]:
+    """Parameter counts stated in the text, in order, deduplicated."""
+    found: list[tuple[int, float]] = []
+    for m in _SIZE_SPELLED_RE.finditer(text):
+        if not _SIZE_NOT_PRECEDED_RE.search(text, 0, m.start()):
+            found.append((m.start(), _number_word(m.group("n")) * _SIZE_SCALES[_norm(m.group("s"))]))
+    for m in _SIZE_COMPACT_RE.finditer(text):
+        before, after = text[max(0, m.start() - 20) : m.start()], text[m.end() : m.end() + 30]
+        if _SIZE_CONTEXT_RE.search(before) or _SIZE_CONTEXT_RE.search(after):
+            experts = float(m.group("experts") or 1)
+            found.append((m.start(), experts * parse_number(m.group("n")) * _SIZE_SCALES[m.group("s").lower()]))
+    for m in _SIZE_RANGE_RE.finditer(text):
+        found.append((m.start(), parse_number(m.group("n")) * _SIZE_SCALES[m.group("s").lower()]))
+    numeric = {v for _, v in found}
+    for m in _SIZE_BARE_RE.finditer(text):
+        unit = _SIZE_SCALES[m.group("s").lower()]
+        if not any(unit <= v < unit * 1000 for v in numeric):
+            found.append((m.start(), unit))
+    return _dedupe(v for _, v in sorted(found))
+
+
+def find_gpu_counts(text: str) -> list[int]:
+    """Accelerator counts ('2,048 A100 GPUs', '8-GPU node', 'a single GPU'), deduplicated."""
+    found: list[tuple[int, int]] = []
+    for m in _GPU_COUNT_RE.finditer(text):
+        for raw in re.findall(r"\d{1,3}(?:,\d{3})+|\d+", m.group("list") or ""):
+            found.append((m.start(), int(parse_number(raw))))
+        found.append((m.start("n"), int(parse_number(m.group("n")))))
+    for m in _GPU_WORD_RE.finditer(text):
+        found.append((m.start(), _GPU_WORDS[_norm(m.group("w"))]))
+    return _dedupe(n for _, n in sorted(found) if n > 0)
+
+
+def find_hardware(text: str) -> list[str]:
+    """Device mentions as written (normalise.hardware_family maps them to short names)."""
+    out = []
+    for m in _HARDWARE_RE.finditer(text):
+        if _HARDWARE_NOT_FOLLOWED_RE.match(text, m.end()):
+            continue
+        out.append(" ".join(m.group().split()))
+    return _dedupe(out)
+
+
+def _looks_like_name(prefix: str) -> bool:
+    words = prefix.split()
+    return 0 < len(words) <= _SYS["title_prefix_max_words"] and not any(
+        w.lower().strip(",.!?'\"") in _NOT_NAME_WORDS or "," in w for w in words
+    )
+
+
+def find_system(title: str, abstract: str) -> str | None:
+    """The proposed system's name: a name-like title prefix before ':', else 'we propose X, ...'."""
+    prefix, colon, _ = title.partition(":")
+    prefix = prefix.strip()
+    if colon and _looks_like_name(prefix):
+        acronym = re.search(re.escape(prefix) + _SYS["acronym_after_re"], abstract, _FLAGS)
+        return acronym.group("acronym") if acronym and " " in prefix else prefix
+    for pattern in _SYSTEM_ABSTRACT_RES:
+        m = pattern.search(abstract)
+        if m:
+            return m.group("name")
+    return None
+
+
+def systems_score(title: str, abstract: str, n_claims: int) -> float:
+    """Keyword score: efficiency words count for, task-quality words against."""
+    def count(words: list[str], text: str) -> int:
+        return sum(1 for w in words if w in text)
+
+    t, a = title.lower(), abstract.lower()
+    pos = count(_ISS["positive"], a) + _ISS["title_weight"] * count(_ISS["positive"], t)
+    neg = count(_ISS["negative"], a) + _ISS["title_weight"] * count(_ISS["negative"], t)
+    return pos - neg + _ISS["claim_weight"] * min(n_claims, 2)
+
+
+def _dedupe(items) -> list:
+    return list(dict.fromkeys(items))
+
+
+# ───────────────────────────── entry points ─────────────────────────────
+
+
+def extract_record(title: str, abstract: str) -> RecordExtraction:
+    """Claims and facts of one paper (claims from the abstract; facts from title + abstract)."""
+    claims = extract_claims_from_text(
+        abstract, efficiency_paper=systems_score(title, abstract, 0) >= _ISS["efficiency_context_threshold"]
+    )
+    both = f"{title}. {abstract}"
+    return RecordExtraction(
+        claims=claims,
+        system=find_system(title, abstract),
+        is_systems=systems_score(title, abstract, len(claims)) >= _ISS["threshold"],
+        model_sizes=find_model_sizes(both),
+        gpu_counts=find_gpu_counts(both),
+        hardware_raw=find_hardware(both),
+    )
+
+
+# ───────────────────────────── frame level ─────────────────────────────
+
+CLAIM_SCHEMA = {
+    "paper_id": pl.Utf8, "text": pl.Utf8, "start": pl.Int64, "end": pl.Int64, "sentence": pl.Utf8,
+    "low": pl.Float64, "high": pl.Float64, "unit": pl.Utf8, "metric": pl.Utf8, "better": pl.Boolean,
+    "multiplier": pl.Float64, "baseline_raw": pl.Utf8, "qualifier": pl.Utf8, "confidence": pl.Float64,
+}
+FACT_SCHEMA = {
+    "paper_id": pl.Utf8, "system": pl.Utf8, "is_systems": pl.Boolean, "model_sizes": pl.List(pl.Float64),
+    "gpu_counts": pl.List(pl.Int64), "hardware_raw": pl.List(pl.Utf8),
+}
+_PREFILTER = RULES["prefilter"]
+
+
+def systems_score_expr() -> pl.Expr:
+    """`systems_score` without the claim term, as one vectorised expression over title/abstract."""
+    title, abstract = pl.col("title").str.to_lowercase(), pl.col("abstract").str.to_lowercase()
+
+    def present(col: pl.Expr, words: list[str]) -> pl.Expr:
+        return pl.sum_horizontal([col.str.contains(w, literal=True).cast(pl.Float64) for w in words])
+
+    pos = present(abstract, _ISS["positive"]) + _ISS["title_weight"] * present(title, _ISS["positive"])
+    neg = present(abstract, _ISS["negative"]) + _ISS["title_weight"] * present(title, _ISS["negative"])
+    return pos - neg
+
+
+def _text_columns(papers: pl.DataFrame) -> pl.DataFrame:
+    return papers.select(
+        pl.col("paper_id").cast(pl.Utf8),
+        pl.col("title").cast(pl.Utf8).fill_null(""),
+        pl.col("abstract").cast(pl.Utf8).fill_null(""),
+    ).with_columns(score=systems_score_expr())
+
+
+def extract_claims(papers: pl.DataFrame) -> pl.DataFrame:
+    """One row per claim (columns CLAIM_SCHEMA); only abstracts passing the prefilter are parsed."""
+    candidates = _text_columns(papers).filter(pl.col("abstract").str.contains(_PREFILTER["claims_re"]))
+    rows = [
+        {"paper_id": pid, **{k: getattr(c, k) for k in CLAIM_SCHEMA if k != "paper_id"}}
+        for pid, abstract, score in candidates.select("paper_id", "abstract", "score").iter_rows()
+        for c in extract_claims_from_text(abstract, score >= _ISS["efficiency_context_threshold"])
+    ]
+    return pl.DataFrame(rows, schema=CLAIM_SCHEMA)
+
+
+def extract_facts(papers: pl.DataFrame) -> pl.DataFrame:
+    """One row per paper (columns FACT_SCHEMA); fact regexes run only where the prefilter fires."""
+    frame = _text_columns(papers)
+    counts = extract_claims(papers).group_by("paper_id").len("n_claims")
+    frame = frame.join(counts, on="paper_id", how="left").with_columns(
+        pl.col("n_claims").fill_null(0),
+        has_facts=(pl.col("title") + " " + pl.col("abstract")).str.contains(_PREFILTER["facts_re"]),
+    )
+    rows = []
+    for pid, title, abstract, score, n_claims, has_facts in frame.select(
+        "paper_id", "title", "abstract", "score", "n_claims", "has_facts"
+    ).iter_rows():
+        both = f"{title}. {abstract}"
+        rows.append({
+            "paper_id": pid,
+            "system": find_system(title, abstract),
+            "is_systems": score + _ISS["claim_weight"] * min(n_claims, 2) >= _ISS["threshold"],
+            "model_sizes": find_model_sizes(both) if has_facts else [],
+            "gpu_counts": find_gpu_counts(both) if has_facts else [],
+            "hardware_raw": find_hardware(both) if has_facts else [],
+        })
+    return pl.DataFrame(rows, schema=FACT_SCHEMA)

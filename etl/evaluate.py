@@ -1,0 +1,271 @@
+"""`claimboard eval`: score extraction against a gold JSONL (GUIDE.md format).
+
+Claims match on paper id + `high` + `unit`, greedily one-to-one; matched pairs are then
+compared field by field. Paper facts are scored as micro set-F1 over all papers.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import math
+import re
+import sys
+from collections.abc import Callable, Iterable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+EPILOG = """\
+examples:
+  claimboard eval --gold tests/fixtures/gold_dev.jsonl
+  claimboard eval --gold gold.jsonl --pred extracted.jsonl --json
+  claimboard eval --gold gold.jsonl --errors 20 --subset holdout
+
+without --pred the extractor runs on the gold's own title + abstract.
+--subset tune|holdout splits papers by a hash of their id (70/30) to check for overfitting.
+"""
+
+MULTIPLIER_REL_TOL = 0.01
+HOLDOUT_BUCKETS = 3  # of 10: ~30% of papers are held out from rule tuning
+
+
+# ───────────────────────────── pure scoring ─────────────────────────────
+
+
+def normalise_baseline(text: str | None) -> str | None:
+    """Lower-case, collapse whitespace, strip a leading 'the ' and trailing punctuation."""
+    if text is None:
+        return None
+    t = " ".join(text.lower().split())
+    t = re.sub(r"^the\s+", "", t)
+    t = t.rstrip(" .,;:!?")
+    return t or None
+
+
+def same_value(a: float, b: float) -> bool:
+    return math.isclose(float(a), float(b), rel_tol=1e-6, abs_tol=1e-9)
+
+
+def multiplier_ok(gold: float, pred: float) -> bool:
+    return math.isclose(float(gold), float(pred), rel_tol=MULTIPLIER_REL_TOL)
+
+
+def match_claims(gold: list[dict], pred: list[dict]) -> tuple[list[tuple[dict, dict]], list[dict], list[dict]]:
+    """Greedy one-to-one pairs on (high, unit); returns (pairs, unmatched gold, unmatched pred)."""
+    free = list(pred)
+    pairs, missed = [], []
+    for g in gold:
+        hit = next((p for p in free if p["unit"] == g["unit"] and same_value(p["high"], g["high"])), None)
+        if hit is None:
+            missed.append(g)
+        else:
+            free.remove(hit)
+            pairs.append((g, hit))
+    return pairs, missed, free
+
+
+@dataclass
+class Score:
+    """Counts behind one precision/recall/F1 figure."""
+
+    tp: int = 0
+    fp: int = 0
+    fn: int = 0
+
+    def add(self, tp: int, fp: int, fn: int) -> None:
+        self.tp, self.fp, self.fn = self.tp + tp, self.fp + fp, self.fn + fn
+
+    @property
+    def precision(self) -> float:
+        return self.tp / (self.tp + self.fp) if self.tp + self.fp else 1.0
+
+    @property
+    def recall(self) -> float:
+        return self.tp / (self.tp + self.fn) if self.tp + self.fn else 1.0
+
+    @property
+    def f1(self) -> float:
+        p, r = self.precision, self.recall
+        return 2 * p * r / (p + r) if p + r else 0.0
+
+
+@dataclass
+class Accuracy:
+    right: int = 0
+    total: int = 0
+
+    def add(self, ok: bool) -> None:
+        self.right += int(ok)
+        self.total += 1
+
+    @property
+    def value(self) -> float:
+        return self.right / self.total if self.total else 1.0
+
+
+@dataclass
+class Report:
+    papers: int = 0
+    claims: Score = field(default_factory=Score)
+    metric: Accuracy = field(default_factory=Accuracy)
+    baseline: Accuracy = field(default_factory=Accuracy)
+    multiplier: Accuracy = field(default_factory=Accuracy)
+    model_sizes: Score = field(default_factory=Score)
+    gpu_counts: Score = field(default_factory=Score)
+    hardware: Score = field(default_factory=Score)
+    is_systems: Accuracy = field(default_factory=Accuracy)
+    system: Accuracy = field(default_factory=Accuracy)
+    errors: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        def score(s: Score) -> dict[str, float]:
+            return {"precision": s.precision, "recall": s.recall, "f1": s.f1, "tp": s.tp, "fp": s.fp, "fn": s.fn}
+
+        def acc(a: Accuracy) -> dict[str, float]:
+            return {"accuracy": a.value, "right": a.right, "total": a.total}
+
+        return {
+            "papers": self.papers,
+            "claims": score(self.claims),
+            "metric": acc(self.metric),
+            "baseline": acc(self.baseline),
+            "multiplier": acc(self.multiplier),
+            "model_sizes": score(self.model_sizes),
+            "gpu_counts": score(self.gpu_counts),
+            "hardware": score(self.hardware),
+            "is_systems": acc(self.is_systems),
+            "system": acc(self.system),
+        }
+
+
+def set_counts(gold: Iterable, pred: Iterable, key: Callable[[Any], Any] = lambda v: v) -> tuple[int, int, int]:
+    g, p = {key(v) for v in gold}, {key(v) for v in pred}
+    return len(g & p), len(p - g), len(g - p)
+
+
+def _size_key(v: float) -> float:
+    return float(f"{float(v):.3g}")
+
+
+def _hardware_key(v: str) -> str:
+    return " ".join(v.lower().split())
+
+
+def _system_key(v: str | None) -> str | None:
+    return _hardware_key(v) if v else None
+
+
+def score_paper(report: Report, gold: dict, pred: dict) -> None:
+    """Add one paper's comparison to the report (and its errors, for --errors)."""
+    pid = gold["id"]
+    report.papers += 1
+    pairs, missed, spurious = match_claims(gold.get("claims", []), pred.get("claims", []))
+    report.claims.add(len(pairs), len(spurious), len(missed))
+    report.errors += [f"{pid} FN {g['text']!r} {g['metric']} baseline={g['baseline']!r}" for g in missed]
+    report.errors += [f"{pid} FP {p['text']!r} {p['metric']} baseline={p['baseline']!r}" for p in spurious]
+    for g, p in pairs:
+        checks = {
+            "metric": g["metric"] == p["metric"],
+            "baseline": normalise_baseline(g["baseline"]) == normalise_baseline(p["baseline"]),
+            "multiplier": multiplier_ok(g["multiplier"], p["multiplier"]),
+        }
+        for name, ok in checks.items():
+            getattr(report, name).add(ok)
+            if not ok:
+                report.errors.append(f"{pid} {name} {g['text']!r}: gold={g[name]!r} pred={p[name]!r}")
+    for name, key in (("model_sizes", _size_key), ("gpu_counts", int), ("hardware", _hardware_key)):
+        counts = set_counts(gold.get(name, []), pred.get(name, []), key)
+        getattr(report, name).add(*counts)
+        if counts[1] or counts[2]:
+            report.errors.append(f"{pid} {name}: gold={gold.get(name)} pred={pred.get(name)}")
+    report.is_systems.add(bool(gold.get("is_systems")) == bool(pred.get("is_systems")))
+    if bool(gold.get("is_systems")) != bool(pred.get("is_systems")):
+        report.errors.append(f"{pid} is_systems: gold={gold.get('is_systems')} pred={pred.get('is_systems')}")
+    ok = _system_key(gold.get("system")) == _system_key(pred.get("system"))
+    report.system.add(ok)
+    if not ok:
+        report.errors.append(f"{pid} system: gold={gold.get('system')!r} pred={pred.get('system')!r}")
+
+
+def evaluate(gold: list[dict], pred: list[dict]) -> Report:
+    """Score predictions (by id) against gold; a paper without a prediction scores as empty."""
+    by_id = {p.get("id"): p for p in pred}
+    report = Report()
+    for g in gold:
+        score_paper(report, g, by_id.get(g["id"], {}))
+    return report
+
+
+def in_holdout(paper_id: str) -> bool:
+    """Stable 30% held-out split by id hash (never used to tune rules)."""
+    return int(hashlib.sha1(paper_id.encode()).hexdigest(), 16) % 10 < HOLDOUT_BUCKETS
+
+
+def select_subset(gold: list[dict], subset: str) -> list[dict]:
+    if subset == "all":
+        return gold
+    return [g for g in gold if in_holdout(g["id"]) == (subset == "holdout")]
+
+
+def predict(gold: list[dict]) -> list[dict]:
+    """Run the extractor on the gold's own titles and abstracts."""
+    from etl.extract import extract_record
+    from etl.extract_cli import record_to_output
+
+    return [record_to_output(g["id"], extract_record(g.get("title", ""), g.get("abstract", ""))) for g in gold]
+
+
+def load_jsonl(path: str | Path) -> list[dict]:
+    with Path(path).open(encoding="utf-8") as fh:
+        return [json.loads(line) for line in fh if line.strip()]
+
+
+# ───────────────────────────── CLI ─────────────────────────────
+
+
+def configure_eval(parser: argparse.ArgumentParser) -> None:
+    parser.description = "Score claim and fact extraction against a gold JSONL (precision/recall/F1)."
+    parser.epilog = EPILOG
+    parser.formatter_class = argparse.RawDescriptionHelpFormatter
+    parser.add_argument("--gold", required=True, metavar="GOLD.jsonl", help="gold annotations (GUIDE.md format)")
+    parser.add_argument("--pred", metavar="PRED.jsonl", help="predictions from `claimboard extract` (default: run it)")
+    parser.add_argument("--json", action="store_true", help="print the metrics as JSON")
+    parser.add_argument("--errors", type=int, default=0, metavar="N", help="print the first N errors")
+    parser.add_argument("--subset", choices=("all", "tune", "holdout"), default="all", help="papers to score")
+
+
+def print_table(report: Report, title: str) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=title)
+    for col in ("measure", "value", "detail"):
+        table.add_column(col, justify="left" if col != "value" else "right")
+    c = report.claims
+    table.add_row("claims P / R / F1", f"{c.f1:.3f}", f"P {c.precision:.3f}  R {c.recall:.3f}  (tp {c.tp} fp {c.fp} fn {c.fn})")
+    for name in ("metric", "baseline", "multiplier", "is_systems", "system"):
+        a: Accuracy = getattr(report, name)
+        table.add_row(f"{name} accuracy", f"{a.value:.3f}", f"{a.right}/{a.total}")
+    for name in ("model_sizes", "gpu_counts", "hardware"):
+        s: Score = getattr(report, name)
+        table.add_row(f"{name} set-F1", f"{s.f1:.3f}", f"P {s.precision:.3f}  R {s.recall:.3f}")
+    Console().print(table)
+
+
+def run_eval(args: argparse.Namespace) -> int:
+    try:
+        gold = select_subset(load_jsonl(args.gold), args.subset)
+        pred = load_jsonl(args.pred) if args.pred else predict(gold)
+    except (OSError, json.JSONDecodeError) as exc:
+        print(f"claimboard eval: {exc}", file=sys.stderr)
+        return 2
+    report = evaluate(gold, pred)
+    if args.json:
+        print(json.dumps(report.as_dict(), indent=2))
+    else:
+        print_table(report, f"{args.gold} ({args.subset}: {report.papers} papers)")
+    for line in report.errors[: args.errors]:
+        print(line, file=sys.stderr if args.json else sys.stdout)
+    return 0

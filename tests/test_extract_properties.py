@@ -1,0 +1,44 @@
+"""Property tests: the extractor never raises and its claims always satisfy the invariants."""
+
+from __future__ import annotations
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from etl.extract import extract_record
+
+FRAGMENTS = [
+    "2.1x", "2.1×", "3.5 times", "6.0times", "2.4\\times", "8{times}", "3-fold", "1,000x", "45%", "45\\%",
+    "50{%}", "2-4×", "5.3x to 15.2x", "between 1.5 and 2x", "72.3% to 90.3%", "twice", "half", "doubles",
+    "an order of magnitude", "up to", "on average", "at least", "more than", "~", "nearly", "faster",
+    "higher throughput", "lower latency", "less memory", "reduces cost by", "overhead", "than vLLM",
+    "compared to", "over", "outperforms", "respectively", "of the compute", "(", ")", ",", ";", ".", " ",
+    "LLaMA2-7B", "175B parameters", "2,048 A100 GPUs", "a single GPU", "RTX 4090", "e.g.", "vs.", "\n",
+]
+claimish = st.lists(st.sampled_from(FRAGMENTS), max_size=40).map(" ".join)
+texts = st.one_of(st.text(max_size=400), claimish, st.builds(lambda a, b: a + b, claimish, st.text(max_size=60)))
+
+
+def check_invariants(title: str, abstract: str) -> None:
+    rec = extract_record(title, abstract)
+    for c in rec.claims:
+        assert abstract[c.start : c.end] == c.text
+        assert c.start < c.end
+        assert c.low <= c.high
+        assert c.multiplier > 0
+        assert 0.0 <= c.confidence <= 1.0
+        assert c.unit in ("x", "%")
+    assert all(s > 0 for s in rec.model_sizes)
+    assert all(n > 0 for n in rec.gpu_counts)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(title=st.text(max_size=80), abstract=texts)
+def test_never_raises_and_offsets_hold(title, abstract):
+    check_invariants(title, abstract)
+
+
+@settings(max_examples=200, deadline=None)
+@given(abstract=claimish)
+def test_claim_like_text_keeps_invariants(abstract):
+    check_invariants("X: y", abstract)
