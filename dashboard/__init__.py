@@ -1,0 +1,1 @@
+"""ClaimBoard dashboard (Dash + Plotly) and static export on the snapshot store."""

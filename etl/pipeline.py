@@ -11,7 +11,7 @@ from __future__ import annotations
 import argparse
 import time
 import traceback
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -27,6 +27,8 @@ BUNDLED_CORPUS = Path(__file__).resolve().parent.parent / "data" / "seeds"
 DEFAULT_KEEP = 5
 
 Progress = Callable[[str], None]
+#: papers -> (raw claims, raw facts); a refresh passes one that reuses cached extractions.
+ExtractFn = Callable[[pl.DataFrame], tuple[pl.DataFrame, pl.DataFrame]]
 
 
 @dataclass
@@ -54,18 +56,16 @@ class Tables:
     quarantine: pl.DataFrame  # without run_id
 
 
-def transform(
-    papers: pl.DataFrame,
-    clock: StageClock,
-    progress: Progress | None = None,
-    extracted: tuple[pl.DataFrame, pl.DataFrame] | None = None,
-) -> Tables:
-    """Papers (as ingested) -> validated papers, claims, facts and the quarantine.
+def extract_all(papers: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
+    return extract.extract_claims(papers), extract.extract_facts(papers)
 
-    ``extracted`` lets an incremental refresh pass (claims_raw, facts_raw) it already has.
-    """
+
+def transform(
+    papers: pl.DataFrame, clock: StageClock, progress: Progress | None = None, extract_fn: ExtractFn = extract_all
+) -> Tables:
+    """Papers (as ingested) -> validated papers, claims, facts and the quarantine."""
     with clock.stage("extract", progress):
-        claims_raw, facts_raw = extracted or (extract.extract_claims(papers), extract.extract_facts(papers))
+        claims_raw, facts_raw = extract_fn(papers)
     with clock.stage("normalise", progress):
         papers = normalise.normalise_papers(papers, facts_raw)
         facts = normalise.normalise_facts(facts_raw, papers)
@@ -94,10 +94,16 @@ def run_etl(
     keep: int = DEFAULT_KEEP,
     trigger: str = "manual",
     progress: Progress | None = None,
+    read_source: Callable[[Path], ingest.SourceRead] = ingest.read_source,
+    extract_fn: ExtractFn = extract_all,
+    manifest_extra: Mapping[str, object] | None = None,
+    annotate: Callable[[Tables], Mapping[str, object]] | None = None,
 ) -> dict:
     """Run the whole ETL on ``sources`` and publish a snapshot; returns the run's manifest.
 
     Raises the stage's error after recording a failed run; the previous snapshot stays current.
+    ``manifest_extra`` adds fields to every run record (failed ones too); ``annotate`` adds
+    fields computed from the finished tables (a refresh's new/changed/removed counts).
     """
     run_id = new_run_id()
     clock = StageClock()
@@ -108,11 +114,12 @@ def run_etl(
         "status": "running",
         "extractor_version": extract.EXTRACTOR_VERSION,
         "sources": [str(s) for s in sources],
+        **(manifest_extra or {}),
     }
     try:
         with clock.stage("ingest", progress):
-            ingested = ingest.ingest(list(sources), progress=progress)
-        tables = transform(ingested.papers, clock, progress)
+            ingested = ingest.ingest(list(sources), progress=progress, read_source=read_source)
+        tables = transform(ingested.papers, clock, progress, extract_fn)
         quarantine = pl.concat([ingested.quarantine, tables.quarantine]).select(
             pl.lit(run_id).alias("run_id"), *empty_quarantine().columns
         )
@@ -131,6 +138,8 @@ def run_etl(
             },
             "quarantine_by_reason": quarantine_by_reason(quarantine),
         }
+        if annotate:
+            manifest |= annotate(tables)
         with clock.stage("store", progress):
             manifest |= {"status": "ok", "finished": datetime.now(UTC).isoformat(), "stage_seconds": clock.seconds}
             frames = {"papers": tables.papers, "claims": tables.claims, "facts": tables.facts, "quarantine": quarantine}
@@ -177,6 +186,7 @@ def configure_etl(parser: argparse.ArgumentParser) -> None:
 def run_etl_command(args: argparse.Namespace) -> int:
     from rich.console import Console
 
+    from etl.lock import LockHeld, store_lock
     from etl.report import print_run_summary
 
     console = Console(stderr=True)
@@ -187,7 +197,11 @@ def run_etl_command(args: argparse.Namespace) -> int:
                 status.update(message)
 
         try:
-            manifest = run_etl(sources, args.store, keep=args.keep, progress=progress)
+            with store_lock(args.store):
+                manifest = run_etl(sources, args.store, keep=args.keep, progress=progress)
+        except LockHeld as err:
+            console.print(f"[yellow]not started[/yellow]: {err}")
+            return 3
         except Exception as err:  # recorded in runs.jsonl by run_etl
             console.print(f"[red]ETL failed[/red]: {type(err).__name__}: {err}")
             console.print(f"the previous snapshot (if any) is still current in {args.store}")

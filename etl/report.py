@@ -22,7 +22,7 @@ def run_summary_tables(manifest: dict) -> list[Table]:
     quarantine = Table(title="quarantined rows by reason")
     quarantine.add_column("reason")
     quarantine.add_column("rows", justify="right")
-    for reason, n in manifest.get("quarantine_by_reason", {}).items():
+    for reason, n in manifest.get("quarantine_by_reason", {}).items() or [("(none)", 0)]:
         quarantine.add_row(reason, str(n))
 
     stages = Table(title="seconds per stage")

@@ -1,0 +1,296 @@
+"""Dash callbacks. The URL query string is the one source of truth for what is shown.
+
+``sync_state`` keeps the URL and the filter controls in step (one callback, since Dash allows
+a circular dependency only inside a single callback): a page load or back/forward sets the
+controls from the URL; a control change, a click on a point or a table row writes the URL.
+Every view then renders from the URL alone. The ``*_outputs`` functions are plain functions
+of (board, URL, ...) so tests call them directly; ``register`` wires them to an app.
+"""
+
+from __future__ import annotations
+
+import html as html_lib
+from pathlib import Path
+
+import polars as pl
+from dash import ALL, Dash, Input, Output, State, ctx, dcc, no_update
+from dash.exceptions import PreventUpdate
+
+from dashboard import export, figures, layout, views
+from dashboard.data import Board, SnapshotCache
+from dashboard.filters import MAX_PAPERS, Filters
+from etl.store import StoreError, read_runs
+
+FOCUS_ROWS = 500
+PAPER_OPTIONS = 20
+
+
+def no_snapshot_message(store: Path) -> str:
+    return f"No snapshot in {store} yet. Build one with `claimboard etl`, then reload this page."
+
+
+def parse(search: str | None) -> Filters:
+    return Filters.from_query(search).filters
+
+
+# ---------------------------------------------------------------- URL <-> controls
+
+
+def with_paper(filters: Filters, paper_id: str | None) -> Filters:
+    """Add a paper to the comparison (the oldest pick drops out past the maximum)."""
+    if not paper_id or paper_id in filters.papers:
+        return filters
+    return filters.replace(papers=(*filters.papers, paper_id)[-MAX_PAPERS:])
+
+
+def clicked(click: dict | None, index: int = 0) -> str | None:
+    """customdata[index] of the first clicked point, if it has one."""
+    points = (click or {}).get("points") or [{}]
+    data = points[0].get("customdata")
+    if isinstance(data, list):
+        return str(data[index]) if len(data) > index else None
+    return str(data) if data is not None else None
+
+
+def sync_state(
+    trigger: str | None, search: str | None, values: list, landscape_click: dict | None,
+    baselines_click: dict | None, active_cell: dict | None, table_data: list[dict] | None,
+) -> list:
+    """[new URL search, *control values]; no_update where nothing changes."""
+    keep_controls = [no_update] * len(layout.CONTROLS)
+    if trigger in (None, "url"):
+        return [no_update, *layout.control_values(parse(search))]
+    current = Filters.from_params(layout.params_from_controls(values)).filters
+    if trigger == "landscape-graph":
+        wanted = with_paper(current, clicked(landscape_click))
+    elif trigger == "claims-table" and active_cell and table_data and active_cell.get("row", -1) < len(table_data):
+        wanted = with_paper(current, table_data[active_cell["row"]].get("paper_id"))
+    elif trigger == "baselines-graph":
+        baseline = clicked(baselines_click) or html_lib.unescape(((baselines_click or {}).get("points") or [{}])[0].get("x", ""))
+        wanted = current.replace(focus=baseline)
+    else:
+        wanted = current
+    query = wanted.to_query()
+    return [
+        query if query != (search or "") else no_update,
+        *(keep_controls if wanted == current else layout.control_values(wanted)),
+    ]
+
+
+# ---------------------------------------------------------------- views
+
+
+def caption_outputs(board: Board | None, problem: str | None, search: str | None) -> tuple:
+    """Caption sentence, counts line, notices about the URL, and the store message."""
+    filters, ignored = Filters.from_query(search)
+    notices = []
+    if ignored:
+        notices.append(layout.message("Some values in the link were not understood and are ignored: " + "; ".join(ignored) + ".", "warning"))
+    if board is None:
+        return filters.describe(), "", notices, layout.message(problem or "", "error")
+    rows = board.rows(filters)
+    if rows.is_empty():
+        notices.append(layout.message(views.NO_MATCH, "info"))
+    flagged = rows.filter(pl.col("warning").is_not_null()).height
+    counts = views.counts_line(rows) + (f" · {flagged:,} flagged ⚠ (see the warning column)" if flagged else "")
+    return filters.describe(), counts, notices, None
+
+
+def view_styles(search: str | None, tabs: list[str]) -> list[dict]:
+    """Show the container of the URL's tab, hide the others."""
+    shown = parse(search).tab
+    return [{"display": "block" if tab == shown else "none"} for tab in tabs]
+
+
+def landscape_outputs(board: Board | None, search: str | None) -> tuple:
+    filters = parse(search)
+    if board is None:
+        return figures.empty_figure("No snapshot to show yet."), []
+    view = views.build_view(board, filters.replace(tab="landscape"))
+    return view.figure, layout.notes_list(view.notes)
+
+
+def side_outputs(board: Board | None, search: str | None) -> tuple:
+    filters = parse(search)
+    if board is None:
+        return figures.empty_figure("No snapshot to show yet."), None, []
+    view = views.build_view(board, filters)
+    facts = layout.facts_table(*views.facts_table(board, filters, view.rows)) if len(filters.papers) >= 2 else None
+    return view.figure, facts, layout.notes_list(view.notes)
+
+
+def baselines_outputs(board: Board | None, search: str | None) -> tuple:
+    """Figure, per-baseline table, focus options, claims against the focused baseline, notes."""
+    filters = parse(search)
+    if board is None:
+        return figures.empty_figure("No snapshot to show yet."), [], [], [], []
+    view = views.build_view(board, filters)
+    stats = figures.baseline_stats(view.rows)
+    table = stats.select("baseline", "claims", "papers", pl.col("median").round(2)).to_dicts()
+    focused = view.rows.filter(pl.col("baseline") == filters.focus)
+    notes = list(view.notes)
+    if focused.height > FOCUS_ROWS:
+        notes.append(f"The claims list shows the {FOCUS_ROWS} largest of {focused.height:,} claims against {filters.focus}.")
+    focus_rows = [views.table_record(r) for r in focused.sort("multiplier", descending=True).head(FOCUS_ROWS).to_dicts()]
+    return view.figure, table, stats["baseline"].to_list(), focus_rows, layout.notes_list(notes)
+
+
+def table_outputs(board: Board | None, search: str | None, page: int | None, sort_by: list | None) -> tuple:
+    """Records of one page, the page count and the (clamped) page number."""
+    if board is None:
+        return [], 1, 0
+    rows = board.rows(parse(search))
+    records, pages = views.table_page(rows, page or 0, sort_by)
+    return records, pages, min(page or 0, pages - 1)
+
+
+def paper_options(board: Board | None, typed: str | None, selected: list | None) -> list[dict]:
+    """The compare box's options: the selected papers plus the best matches for what is typed."""
+    if board is None:
+        return []
+    papers = board.papers
+    chosen = papers.filter(pl.col("paper_id").is_in(selected or []))
+    needle = (typed or "").strip().lower()
+    if needle:
+        haystack = pl.concat_str(["title", "system"], separator=" ", ignore_nulls=True).str.to_lowercase()
+        matches = papers.filter(haystack.str.contains(needle, literal=True))
+    else:
+        matches = papers.filter(pl.col("is_systems"))
+    matches = matches.sort("upvotes", descending=True, nulls_last=True).head(PAPER_OPTIONS)
+    options = pl.concat([chosen, matches]).unique("paper_id", keep="first", maintain_order=True)
+    return [
+        {"label": f"{r['system']}: {r['title']}" if r["system"] else r["title"], "value": r["paper_id"]}
+        for r in options.select("paper_id", "system", "title").to_dicts()
+    ]
+
+
+def export_outputs(board: Board | None, fmt: str, search: str | None, href: str | None) -> tuple:
+    """(download, status text): one file, its provenance embedded. Never reads a path from the request."""
+    if board is None:
+        return no_update, "Nothing to export: the store has no snapshot."
+    filters = parse(search)
+    meta = export.provenance(board, filters, url=href)
+    name = f"{export.file_stem(filters, board)}.{fmt}"
+    try:
+        body = export.export_files(views.build_view(board, filters, static=True), fmt, name, meta)[name]
+    except export.ExportError as err:
+        return no_update, str(err)
+    return dcc.send_bytes(body, name, type=export.MEDIA_TYPES[fmt]), f"Downloaded {name}."
+
+
+# ---------------------------------------------------------------- wiring
+
+
+def register(app: Dash, cache: SnapshotCache) -> None:
+    """Attach every callback to ``app``, reading snapshots through ``cache``."""
+
+    def current() -> tuple[Board | None, str | None]:
+        try:
+            board = cache.get()
+        except StoreError as err:
+            return None, f"The snapshot store cannot be read: {err}"
+        return board, None if board else no_snapshot_message(cache.store)
+
+    def board() -> Board | None:
+        return current()[0]
+
+    def only_on(tabs: tuple[str, ...], search: str | None) -> None:
+        """Skip work for a view that is not on screen."""
+        if parse(search).tab not in tabs:
+            raise PreventUpdate
+
+    controls = layout.CONTROLS
+
+    papers_at = 1 + [c.id for c in controls].index("f-papers")
+
+    @app.callback(
+        Output("url", "search"),
+        *[Output(c.id, c.prop) for c in controls],
+        Output("f-papers", "options", allow_duplicate=True),
+        Input("url", "search"),
+        *[Input(c.id, c.prop) for c in controls],
+        Input("landscape-graph", "clickData"),
+        Input("baselines-graph", "clickData"),
+        Input("claims-table", "active_cell"),
+        State("claims-table", "data"),
+        prevent_initial_call="initial_duplicate",
+    )
+    def _sync(search, *rest):
+        values, (landscape_click, baselines_click, active_cell, table_data) = list(rest[: len(controls)]), rest[len(controls):]
+        out = sync_state(ctx.triggered_id, search, values, landscape_click, baselines_click, active_cell, table_data)
+        # a dropdown drops values missing from its options: send both in one response
+        papers = out[papers_at]
+        return [*out, no_update if papers is no_update else paper_options(board(), None, papers)]
+
+    @app.callback(Output("header-info", "children"), Input("url", "pathname"))
+    def _header(_pathname):
+        loaded, problem = current()
+        try:
+            runs = read_runs(cache.store)
+        except OSError:
+            runs = []
+        return layout.header_info(loaded, runs)
+
+    @app.callback(
+        Output("caption", "children"), Output("counts", "children"), Output("notices", "children"),
+        Output("store-message", "children"), Input("url", "search"),
+    )
+    def _caption(search):
+        return caption_outputs(*current(), search)
+
+    @app.callback(Output({"type": "view", "tab": ALL}, "style"), Input("url", "search"))
+    def _views(search):
+        return view_styles(search, [o["id"]["tab"] for o in ctx.outputs_list])
+
+    @app.callback(
+        Output("landscape-graph", "figure"), Output({"type": "notes", "tab": "landscape"}, "children"),
+        Input("url", "search"),
+    )
+    def _landscape(search):
+        only_on(("landscape",), search)
+        return landscape_outputs(board(), search)
+
+    @app.callback(
+        Output("side-graph", "figure"), Output("side-facts", "children"), Output({"type": "notes", "tab": "side"}, "children"),
+        Input("url", "search"),
+    )
+    def _side(search):
+        only_on(("side",), search)
+        return side_outputs(board(), search)
+
+    @app.callback(
+        Output("baselines-graph", "figure"), Output("baselines-table", "data"), Output("f-focus", "options"),
+        Output("focus-table", "data"), Output({"type": "notes", "tab": "baselines"}, "children"),
+        Input("url", "search"),
+    )
+    def _baselines(search):
+        only_on(("baselines",), search)
+        return baselines_outputs(board(), search)
+
+    @app.callback(
+        Output("claims-table", "data"), Output("claims-table", "page_count"), Output("claims-table", "page_current"),
+        Input("url", "search"), Input("claims-table", "page_current"), Input("claims-table", "sort_by"),
+    )
+    def _table(search, page, sort_by):
+        only_on(("table",), search)
+        return table_outputs(board(), search, page, sort_by)
+
+    @app.callback(
+        Output("f-papers", "options", allow_duplicate=True), Input("f-papers", "search_value"), State("f-papers", "value"),
+        prevent_initial_call=True,
+    )
+    def _paper_options(typed, selected):
+        if typed is None:
+            raise PreventUpdate
+        return paper_options(board(), typed, selected)
+
+    @app.callback(
+        Output("download", "data"), Output("export-status", "children"),
+        Input({"type": "export", "format": ALL}, "n_clicks"), State("url", "search"), State("url", "href"),
+        prevent_initial_call=True,
+    )
+    def _export(clicks, search, href):
+        if not ctx.triggered_id or not any(clicks):
+            raise PreventUpdate
+        return export_outputs(board(), ctx.triggered_id["format"], search, href)
+

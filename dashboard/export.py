@@ -1,0 +1,179 @@
+"""Static exports of a view, each saying where it came from.
+
+Provenance (the filter as a query string and a sentence, the dashboard URL when there is one,
+the snapshot run id and the extractor version) is embedded where the format has a place for
+it, and written to a ``<file>.meta.json`` sidecar where it has not:
+
+    png   tEXt chunks: Title (the filter sentence), Source (URL or query), Comment (JSON)
+    svg   <title> and a <metadata id="claimboard-provenance"> element holding the JSON
+    html  <meta name="claimboard:*"> tags and a <script type="application/json"> block
+    csv   three trailing columns (export_query, snapshot_run_id, extractor_version) on every
+          row, so the one file the browser downloads keeps it and any CSV reader can read it
+          (a "#" comment header would trip plain readers); the CLI adds the sidecar as well
+    pdf   sidecar JSON (CLI only)
+
+PNG/SVG/PDF are rendered by kaleido in one long-lived headless Chromium per process (the
+first image takes a few seconds, later ones well under one).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import struct
+import threading
+import zlib
+from xml.sax.saxutils import escape as xml_escape
+
+import kaleido
+import kaleido.errors
+import plotly.graph_objects as go
+import polars as pl
+
+from dashboard.data import Board
+from dashboard.filters import Filters
+from dashboard.views import View, csv_rows
+
+FORMATS = ("png", "svg", "pdf", "html", "csv")
+SIDECAR_FORMATS = ("pdf", "csv")
+SIDECAR_SUFFIX = ".meta.json"
+MEDIA_TYPES = {"png": "image/png", "svg": "image/svg+xml", "pdf": "application/pdf", "html": "text/html",
+               "csv": "text/csv", "json": "application/json"}
+IMAGE_SIZE = {"width": 1200, "height": 700}
+PNG_SCALE = 2
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+_kaleido_lock = threading.Lock()  # kaleido's sync server answers one caller at a time
+RENDER_ERRORS = tuple(getattr(kaleido.errors, name) for name in kaleido.errors.__all__)
+
+
+class ExportError(RuntimeError):
+    """An export could not be made (no Chromium for kaleido, a bad format)."""
+
+
+def extractor_version(board: Board) -> str:
+    """The version that extracted this snapshot (manifest), else the installed one."""
+    recorded = board.snapshot.manifest.get("extractor_version")
+    if recorded:
+        return str(recorded)
+    try:
+        from etl.extract import EXTRACTOR_VERSION
+    except ImportError:
+        return "unknown"
+    return EXTRACTOR_VERSION
+
+
+def provenance(board: Board, filters: Filters, url: str | None = None) -> dict:
+    """Where an export came from, as a small JSON-able dict."""
+    return {
+        "generator": "ClaimBoard",
+        "view": filters.tab,
+        "filter": filters.describe(),
+        "query": filters.to_query(),
+        "url": url,
+        "snapshot_run_id": board.run_id,
+        "extractor_version": extractor_version(board),
+        "exported_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+    }
+
+
+def file_stem(filters: Filters, board: Board) -> str:
+    return f"claimboard-{filters.tab}-{board.run_id}"
+
+
+def export_files(view: View, fmt: str, name: str, meta: dict) -> dict[str, bytes]:
+    """File name -> bytes: the export itself first, then for pdf/csv a sidecar."""
+    if fmt not in FORMATS:
+        raise ExportError(f"unknown export format {fmt!r}; choose one of {', '.join(FORMATS)}")
+    if fmt == "csv":
+        stamped = csv_rows(view.rows).with_columns(
+            export_query=pl.lit(meta["query"]),
+            snapshot_run_id=pl.lit(meta["snapshot_run_id"]),
+            extractor_version=pl.lit(meta["extractor_version"]),
+        )
+        body = stamped.write_csv().encode("utf-8")
+    elif fmt == "html":
+        body = html_with_provenance(view.figure, meta)
+    else:
+        image = static_image(view.figure, fmt)
+        body = {"png": png_with_provenance, "svg": svg_with_provenance}.get(fmt, lambda data, _: data)(image, meta)
+    files = {name: body}
+    if fmt in SIDECAR_FORMATS:
+        files[name + SIDECAR_SUFFIX] = json.dumps(meta, indent=2).encode("utf-8")
+    return files
+
+
+def static_image(fig: go.Figure, fmt: str) -> bytes:
+    """PNG/SVG/PDF bytes from the process's one kaleido browser (started on first use)."""
+    scale = PNG_SCALE if fmt == "png" else 1
+    with _kaleido_lock:
+        try:
+            kaleido.start_sync_server(silence_warnings=True)
+            return kaleido.calc_fig_sync(fig.to_dict(), opts={"format": fmt, "scale": scale, **IMAGE_SIZE})
+        except RENDER_ERRORS as err:
+            raise ExportError(f"{fmt.upper()} export needs a Chrome/Chromium for kaleido: {err}") from err
+
+
+# ---------------------------------------------------------------- embedding
+
+
+def png_chunk(kind: bytes, data: bytes) -> bytes:
+    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+
+def png_with_provenance(png: bytes, meta: dict) -> bytes:
+    """Insert tEXt chunks right after IHDR (text is Latin-1 by the spec; JSON is kept ASCII)."""
+    if not png.startswith(PNG_SIGNATURE):
+        raise ValueError("not a PNG")
+    ihdr_end = len(PNG_SIGNATURE) + 8 + struct.unpack(">I", png[8:12])[0] + 4
+    texts = {
+        "Title": meta["filter"],
+        "Source": meta["url"] or meta["query"] or "(all claims)",
+        "Software": "ClaimBoard",
+        "Comment": json.dumps(meta, ensure_ascii=True),
+    }
+    chunks = b"".join(
+        png_chunk(b"tEXt", key.encode("latin-1") + b"\0" + value.encode("latin-1", "replace"))
+        for key, value in texts.items()
+    )
+    return png[:ihdr_end] + chunks + png[ihdr_end:]
+
+
+def png_text_chunks(png: bytes) -> dict[str, str]:
+    """The tEXt chunks of a PNG (to read an export's provenance back)."""
+    texts, at = {}, len(PNG_SIGNATURE)
+    while at < len(png):
+        (length,) = struct.unpack(">I", png[at:at + 4])
+        kind, data = png[at + 4:at + 8], png[at + 8:at + 8 + length]
+        if kind == b"tEXt":
+            key, _, value = data.partition(b"\0")
+            texts[key.decode("latin-1")] = value.decode("latin-1")
+        at += 12 + length
+    return texts
+
+
+def svg_with_provenance(svg: bytes, meta: dict) -> bytes:
+    """A <title> and <metadata> as the first children of the root <svg> element."""
+    text = svg.decode("utf-8")
+    root_end = text.index(">", text.index("<svg")) + 1
+    inserted = (
+        f"<title>{xml_escape(meta['filter'])}</title>"
+        f'<metadata id="claimboard-provenance">{xml_escape(json.dumps(meta))}</metadata>'
+    )
+    return (text[:root_end] + inserted + text[root_end:]).encode("utf-8")
+
+
+def html_with_provenance(fig: go.Figure, meta: dict) -> bytes:
+    """A standalone page (plotly.js inlined) with the provenance in <meta> tags and JSON."""
+    page = fig.to_html(full_html=True, include_plotlyjs=True, config={"displaylogo": False})
+    safe_json = json.dumps(meta, indent=2).replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+    tags = "".join(
+        f'<meta name="claimboard:{key}" content="{xml_escape(str(value), {chr(34): "&quot;"})}">'
+        for key, value in meta.items()
+        if value is not None
+    )
+    head = (
+        f"<title>{xml_escape(meta['filter'])}</title>{tags}"
+        f'<script type="application/json" id="claimboard-provenance">{safe_json}</script>'
+    )
+    return page.replace("<head>", "<head>" + head, 1).encode("utf-8")

@@ -1,0 +1,300 @@
+"""The page: header, filter panel, caption, tabs, one container per view, export bar.
+
+Every text from the data goes into components as a plain string (Dash renders it as text);
+Markdown is used only for the claims-table sentence, fully escaped by ``views.highlighted``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from dash import dash_table, dcc, html
+
+from dashboard import views
+from dashboard.data import Board
+from dashboard.filters import COLOR_BY, PREVIOUS, TAB_LABELS, X_AXES, Filters
+from etl.schemas import METRICS
+
+EXPORT_FORMATS = {"png": "PNG", "svg": "SVG", "html": "HTML", "csv": "CSV (claims)"}
+GRAPH_CONFIG = {"displaylogo": False, "modeBarButtonsToRemove": ["lasso2d", "select2d"], "responsive": True}
+QUARANTINE_ROWS = 200
+X_LABELS = {"model_size": "Model size", "gpus": "GPU count", "published": "Date"}
+
+
+@dataclass(frozen=True)
+class Control:
+    """A filter-panel component bound to one Filters field (``end``: one side of a range)."""
+
+    id: str
+    prop: str
+    field: str
+    end: str | None = None  # "lo" | "hi"
+    flag: bool = False
+
+
+CONTROLS = (
+    Control("f-metric", "value", "metric"),
+    Control("f-baseline", "value", "baseline"),
+    Control("f-hardware", "value", "hardware"),
+    Control("f-size-lo", "value", "size", end="lo"),
+    Control("f-size-hi", "value", "size", end="hi"),
+    Control("f-gpus-lo", "value", "gpus", end="lo"),
+    Control("f-gpus-hi", "value", "gpus", end="hi"),
+    Control("f-published", "start_date", "published", end="lo"),
+    Control("f-published", "end_date", "published", end="hi"),
+    Control("f-systems", "value", "systems", flag=True),
+    Control("f-better", "value", "better", flag=True),
+    Control("f-new", "value", "new"),
+    Control("f-q", "value", "q"),
+    Control("f-papers", "value", "papers"),
+    Control("tabs", "value", "tab"),
+    Control("v-x", "value", "x"),
+    Control("v-color", "value", "color"),
+    Control("f-focus", "value", "focus"),
+)
+
+
+def control_values(filters: Filters) -> list:
+    """What each control shows for ``filters`` (in CONTROLS order)."""
+    values = []
+    for control in CONTROLS:
+        value = getattr(filters, control.field)
+        if control.end:
+            value = getattr(value, control.end)
+            value = value.isoformat() if hasattr(value, "isoformat") else value
+        elif control.flag:
+            value = ["1"] if value else []
+        elif isinstance(value, tuple):
+            value = list(value)
+        elif control.field == "new":
+            value = None if value is None else str(value)
+        values.append(value)
+    return values
+
+
+def params_from_controls(values: list) -> list[tuple[str, str]]:
+    """(key, raw value) pairs from the controls, to be parsed by ``Filters.from_params``."""
+    pairs: list[tuple[str, str]] = []
+    spans: dict[str, dict[str, str]] = {}
+    for control, value in zip(CONTROLS, values, strict=True):
+        if value in (None, "", []):
+            continue
+        if control.end:
+            spans.setdefault(control.field, {})[control.end] = str(value)[:10] if control.id == "f-published" else str(value)
+        elif control.flag:
+            pairs.append((control.field, "1"))
+        else:
+            pairs += [(control.field, str(v)) for v in (value if isinstance(value, list) else [value])]
+    pairs += [(name, f"{ends.get('lo', '')}..{ends.get('hi', '')}") for name, ends in spans.items()]
+    return pairs
+
+
+# ---------------------------------------------------------------- page
+
+
+def page(board: Board | None) -> html.Div:
+    """The whole page; options come from the current snapshot (an empty store gives empty lists)."""
+    return html.Div(
+        className="app",
+        children=[
+            dcc.Location(id="url", refresh=False),
+            html.Header(className="topbar", children=[
+                html.Div(className="brand", children=[html.Span("ClaimBoard", className="brand-name"),
+                                                      html.Span("benchmark claims from ML-systems papers", className="brand-tag")]),
+                html.Div(id="header-info", className="header-info"),
+            ]),
+            html.Div(className="body", children=[filter_panel(board), content()]),
+        ],
+    )
+
+
+def field(label: str, *children, hint: str | None = None) -> html.Div:
+    parts = [html.Label(label, className="field-label"), *children]
+    if hint:
+        parts.append(html.Div(hint, className="field-hint"))
+    return html.Div(parts, className="field")
+
+
+def number_range(prefix: str, unit: str, step: float | str) -> html.Div:
+    return html.Div(className="range", children=[
+        dcc.Input(id=f"{prefix}-lo", type="number", min=0, step=step, placeholder="min", debounce=True),
+        html.Span("to", className="range-to"),
+        dcc.Input(id=f"{prefix}-hi", type="number", min=0, step=step, placeholder="max", debounce=True),
+        html.Span(unit, className="range-unit"),
+    ])
+
+
+def new_since_options(board: Board | None) -> list[dict]:
+    options = [{"label": "new since the previous snapshot", "value": PREVIOUS}]
+    if board:
+        options += [{"label": f"new since {day} ({run_id})", "value": day.isoformat()} for run_id, day in board.snapshot_dates()]
+    return options
+
+
+def filter_panel(board: Board | None) -> html.Aside:
+    options = (lambda column: board.options(column)) if board else (lambda column: [])
+    return html.Aside(className="panel", children=[
+        html.Div(className="panel-head", children=[html.H3("Filters"), dcc.Link("Reset", href="/", className="reset", id="reset")]),
+        field("Search", dcc.Input(id="f-q", type="search", placeholder="title, system or sentence", debounce=True, className="search")),
+        field("Metric", dcc.Dropdown(id="f-metric", options=METRICS, multi=True, placeholder="any metric")),
+        field("Baseline", dcc.Dropdown(id="f-baseline", options=options("baseline"), multi=True, placeholder="any baseline")),
+        field("Hardware", dcc.Dropdown(id="f-hardware", options=options("hardware"), multi=True, placeholder="any hardware")),
+        field("Model size", number_range("f-size", "B params", "any"), hint="billions of parameters, e.g. 7 to 70"),
+        field("GPU count", number_range("f-gpus", "GPUs", 1)),
+        field("Published", dcc.DatePickerRange(id="f-published", display_format="YYYY-MM-DD", clearable=True,
+                                               start_date_placeholder_text="from", end_date_placeholder_text="to")),
+        dcc.Checklist(id="f-systems", options=[{"label": " systems papers only", "value": "1"}], className="check"),
+        dcc.Checklist(id="f-better", options=[{"label": " improvements only (no regressions)", "value": "1"}], className="check"),
+        field("New papers", dcc.Dropdown(id="f-new", options=new_since_options(board), placeholder="all papers")),
+        html.Hr(),
+        field("Compare papers", dcc.Dropdown(id="f-papers", multi=True, placeholder="search a title or system…"),
+              hint="2–8 papers; also by clicking a point or a table row"),
+    ])
+
+
+def content() -> html.Main:
+    return html.Main(className="content", children=[
+        html.Div(id="store-message"),
+        html.H2(id="caption", className="caption"),
+        html.Div(id="counts", className="counts"),
+        html.Div(id="notices"),
+        html.Div(className="toolbar", children=[
+            dcc.Tabs(id="tabs", value="landscape", className="tabs",
+                     children=[dcc.Tab(label=label, value=tab, className="tab", selected_className="tab--selected")
+                               for tab, label in TAB_LABELS.items()]),
+            export_bar(),
+        ]),
+        view("landscape", [
+            html.Div(className="view-options", children=[
+                html.Span("x", className="option-label"),
+                dcc.RadioItems(id="v-x", options=[{"label": X_LABELS[k], "value": k} for k in X_AXES], inline=True),
+                html.Span("colour", className="option-label"),
+                dcc.RadioItems(id="v-color", options=list(COLOR_BY), inline=True),
+            ]),
+            graph("landscape-graph"),
+        ]),
+        view("side", [graph("side-graph"), html.Div(id="side-facts", className="facts")]),
+        view("baselines", [
+            graph("baselines-graph"),
+            html.Div(className="split", children=[
+                html.Div([html.H4("Per baseline"), data_table("baselines-table", [
+                    {"id": "baseline", "name": "Baseline"}, {"id": "claims", "name": "Claims"},
+                    {"id": "papers", "name": "Papers"}, {"id": "median", "name": "Median ×"}],
+                    page_size=15, sort_action="native")]),
+                html.Div([html.H4("Claims against one baseline"),
+                          dcc.Dropdown(id="f-focus", placeholder="pick a baseline (or click its box)"),
+                          data_table("focus-table", claim_columns(["title", "metric", "multiplier", "sentence"]),
+                                     page_size=10, sort_action="native", markdown_options={"html": False})]),
+            ]),
+        ]),
+        view("table", [claims_table()]),
+    ])
+
+
+def view(tab: str, children: list) -> html.Section:
+    return html.Section(id={"type": "view", "tab": tab}, className="view", children=[
+        *children, html.Ul(id={"type": "notes", "tab": tab}, className="notes"),
+    ])
+
+
+def graph(graph_id: str) -> dcc.Loading:
+    return dcc.Loading(dcc.Graph(id=graph_id, config=GRAPH_CONFIG, className="graph"), type="dot", delay_show=300)
+
+
+def export_bar() -> html.Div:
+    return html.Div(className="export", children=[
+        html.Span("Export", className="option-label"),
+        *[html.Button(label, id={"type": "export", "format": fmt}, className="button", n_clicks=0)
+          for fmt, label in EXPORT_FORMATS.items()],
+        dcc.Loading(html.Span(id="export-status", className="export-status"), type="dot"),
+        dcc.Download(id="download"),
+    ])
+
+
+def data_table(table_id: str, columns: list[dict], **kwargs) -> dash_table.DataTable:
+    return dash_table.DataTable(
+        id=table_id,
+        columns=columns,
+        style_as_list_view=True,
+        style_cell={"textAlign": "left", "fontFamily": "inherit", "fontSize": 13, "padding": "6px 8px",
+                    "whiteSpace": "normal", "height": "auto"},
+        style_header={"fontWeight": 600, "backgroundColor": "#f8fafc"},
+        **kwargs,
+    )
+
+
+def claim_columns(ids: list[str]) -> list[dict]:
+    return [{"id": c, "name": views.TABLE_COLUMNS[c], **({"presentation": "markdown"} if c == "sentence" else {})} for c in ids]
+
+
+def claims_table() -> dash_table.DataTable:
+    """Server-paged and server-sorted, so a million claims never travel to the browser."""
+    return data_table("claims-table", claim_columns(list(views.TABLE_COLUMNS)), page_current=0, page_size=views.TABLE_PAGE_SIZE, page_action="custom",
+                       sort_action="custom", sort_mode="multi", sort_by=[],
+                       markdown_options={"html": False},
+                       tooltip_delay=0, style_data_conditional=[
+                           {"if": {"filter_query": '{warning} != ""'}, "backgroundColor": "#fffbeb"},
+                           {"if": {"column_id": "sentence"}, "minWidth": "320px"},
+                           {"if": {"column_id": "title"}, "maxWidth": "220px"},
+                       ])
+
+
+# ---------------------------------------------------------------- filled by callbacks
+
+
+def notes_list(notes: list[str]) -> list:
+    return [html.Li(note) for note in notes]
+
+
+def message(text: str, kind: str = "info") -> html.Div:
+    return html.Div(text, className=f"message message--{kind}")
+
+
+def facts_table(header: list[str], facts: list[tuple[str, list]]) -> html.Table:
+    """One column per paper; the Source row links to arXiv when the id is an arXiv id."""
+    def cell(label: str, value) -> html.Td:
+        if label == "Source":
+            link, sources = value
+            return html.Td([html.A("arXiv", href=link, target="_blank", rel="noopener noreferrer") if link else None,
+                            html.Div(sources, className="sources")])
+        return html.Td(value)
+
+    return html.Table(className="facts-table", children=[
+        html.Thead(html.Tr([html.Th(""), *[html.Th(name) for name in header]])),
+        html.Tbody([html.Tr([html.Th(label), *[cell(label, v) for v in values]]) for label, values in facts]),
+    ])
+
+
+def header_info(board: Board | None, runs: list[dict]) -> list:
+    """Snapshot time and counts, the last refresh run, and the quarantined rows behind a toggle."""
+    run = views.last_run(runs)
+    status = []
+    if run:
+        ok = run.get("status") == "ok"
+        status = [html.Span(className=f"status status--{'ok' if ok else 'failed'}",
+                            children=f"last refresh: {run.get('status', '?')} · {str(run.get('finished', ''))[:16]}",
+                            title=str(run.get("error") or ""))]
+    if board is None:
+        return [html.Span("no snapshot yet", className="stat"), *status]
+    finished = str(board.snapshot.manifest.get("finished", ""))[:16].replace("T", " ")
+    stats = [html.Span([html.B(value), f" {label}"], className="stat") for label, value in views.header_counts(board)[:-1]]
+    quarantine = board.snapshot.quarantine
+    rows = [
+        html.Tr([html.Td(r["stage"]), html.Td(r["source"]), html.Td(r["reason"]), html.Td(r["record"][:160], className="mono")])
+        for r in quarantine.head(QUARANTINE_ROWS).to_dicts()
+    ]
+    more = f" (first {QUARANTINE_ROWS} shown)" if quarantine.height > QUARANTINE_ROWS else ""
+    return [
+        html.Span([html.B(board.run_id, className="mono"), f" · {finished} UTC"], className="stat", title="snapshot"),
+        *stats,
+        html.Details(className="quarantine", children=[
+            html.Summary(f"{quarantine.height:,} quarantined"),
+            html.Div(className="quarantine-body", children=[
+                html.P(f"Rows the ETL kept out of this snapshot, and why{more}."),
+                html.Table([html.Thead(html.Tr([html.Th(h) for h in ("stage", "source", "reason", "record")])),
+                            html.Tbody(rows)], className="quarantine-table"),
+            ]),
+        ]),
+        *status,
+    ]
+
