@@ -11,6 +11,7 @@ import os
 from pathlib import Path
 
 from dash import Dash
+from dash.exceptions import DependencyException
 
 from dashboard import callbacks, layout
 from dashboard.data import SnapshotCache
@@ -38,6 +39,9 @@ def create_app(store: Path | str = DEFAULT_STORE) -> Dash:
         return layout.page(board)
 
     app.layout = serve_layout
+    # a request for a component-suite file Dash does not know (e.g. "/_dash-component-suites/../x")
+    # is a 404, not a 500
+    app.server.register_error_handler(DependencyException, lambda err: ("Not found", 404))
     callbacks.register(app, cache)
     return app
 

@@ -43,13 +43,27 @@ def with_paper(filters: Filters, paper_id: str | None) -> Filters:
     return filters.replace(papers=(*filters.papers, paper_id)[-MAX_PAPERS:])
 
 
+def first_point(click: dict | None) -> dict:
+    """The first clicked point; {} for anything else (events come from the client: trust no shape)."""
+    points = click.get("points") if isinstance(click, dict) else None
+    point = points[0] if isinstance(points, list) and points else None
+    return point if isinstance(point, dict) else {}
+
+
 def clicked(click: dict | None, index: int = 0) -> str | None:
     """customdata[index] of the first clicked point, if it has one."""
-    points = (click or {}).get("points") or [{}]
-    data = points[0].get("customdata")
+    data = first_point(click).get("customdata")
     if isinstance(data, list):
-        return str(data[index]) if len(data) > index else None
-    return str(data) if data is not None else None
+        data = data[index] if len(data) > index else None
+    return str(data) if isinstance(data, str | int | float) and not isinstance(data, bool) else None
+
+
+def clicked_row(active_cell: dict | None, table_data: list | None) -> dict:
+    """The claims-table row of the active cell; {} when the event does not name one."""
+    row = active_cell.get("row") if isinstance(active_cell, dict) else None
+    if not isinstance(row, int) or isinstance(row, bool) or not isinstance(table_data, list) or not 0 <= row < len(table_data):
+        return {}
+    return table_data[row] if isinstance(table_data[row], dict) else {}
 
 
 def sync_state(
@@ -63,10 +77,12 @@ def sync_state(
     current = Filters.from_params(layout.params_from_controls(values)).filters
     if trigger == "landscape-graph":
         wanted = with_paper(current, clicked(landscape_click))
-    elif trigger == "claims-table" and active_cell and table_data and active_cell.get("row", -1) < len(table_data):
-        wanted = with_paper(current, table_data[active_cell["row"]].get("paper_id"))
+    elif trigger == "claims-table" and clicked_row(active_cell, table_data):
+        paper = clicked_row(active_cell, table_data).get("paper_id")
+        wanted = with_paper(current, paper if isinstance(paper, str) else None)
     elif trigger == "baselines-graph":
-        baseline = clicked(baselines_click) or html_lib.unescape(((baselines_click or {}).get("points") or [{}])[0].get("x", ""))
+        x = first_point(baselines_click).get("x")
+        baseline = clicked(baselines_click) or html_lib.unescape(x if isinstance(x, str) else "")
         wanted = current.replace(focus=baseline)
     else:
         wanted = current
@@ -139,6 +155,13 @@ def table_outputs(board: Board | None, search: str | None, page: int | None, sor
     """Records of one page, the page count and the (clamped) page number."""
     if board is None:
         return [], 1, 0
+    # page and sort come from the client: anything but a whole number / a list of sort specs is ignored
+    page = page if isinstance(page, int) and not isinstance(page, bool) else 0
+    sort_by = [
+        {"column_id": s["column_id"], "direction": s.get("direction")}
+        for s in (sort_by if isinstance(sort_by, list) else [])
+        if isinstance(s, dict) and isinstance(s.get("column_id"), str)
+    ]
     rows = board.rows(parse(search))
     records, pages = views.table_page(rows, page or 0, sort_by)
     return records, pages, min(page or 0, pages - 1)

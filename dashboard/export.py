@@ -18,6 +18,7 @@ first image takes a few seconds, later ones well under one).
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import json
 import struct
@@ -43,7 +44,8 @@ IMAGE_SIZE = {"width": 1200, "height": 700}
 PNG_SCALE = 2
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
-_kaleido_lock = threading.Lock()  # kaleido's sync server answers one caller at a time
+_kaleido_lock = threading.Lock()  # one headless browser at a time: the machine may have 2 cores
+RENDER_TIMEOUT_S = 120  # a render that takes longer is abandoned with an error, never a hang
 RENDER_ERRORS = tuple(getattr(kaleido.errors, name) for name in kaleido.errors.__all__)
 
 
@@ -104,12 +106,18 @@ def export_files(view: View, fmt: str, name: str, meta: dict) -> dict[str, bytes
 
 
 def static_image(fig: go.Figure, fmt: str) -> bytes:
-    """PNG/SVG/PDF bytes from the process's one kaleido browser (started on first use)."""
-    scale = PNG_SCALE if fmt == "png" else 1
+    """PNG/SVG/PDF bytes from a kaleido browser, bounded in time.
+
+    Each call starts its own browser (about 4 s): kaleido's long-lived sync server can wait
+    forever on a browser that stalls under load, and an export must fail, not hang.
+    """
+    opts = {"format": fmt, "scale": PNG_SCALE if fmt == "png" else 1, **IMAGE_SIZE}
+    render = kaleido.calc_fig(fig.to_dict(), opts=opts, kopts={"timeout": RENDER_TIMEOUT_S})
     with _kaleido_lock:
         try:
-            kaleido.start_sync_server(silence_warnings=True)
-            return kaleido.calc_fig_sync(fig.to_dict(), opts={"format": fmt, "scale": scale, **IMAGE_SIZE})
+            return asyncio.run(asyncio.wait_for(render, RENDER_TIMEOUT_S + 30))
+        except TimeoutError as err:
+            raise ExportError(f"{fmt.upper()} export took longer than {RENDER_TIMEOUT_S} s and was abandoned") from err
         except RENDER_ERRORS as err:
             raise ExportError(f"{fmt.upper()} export needs a Chrome/Chromium for kaleido: {err}") from err
 

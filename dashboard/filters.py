@@ -37,6 +37,7 @@ COLOR_BY = {"metric": "metric", "hardware": "hardware", "baseline": "baseline"}
 MAX_PAPERS = 8
 MAX_ITEMS = 50
 MAX_TEXT = 200
+MAX_COMPLAINTS = 20  # "not understood" messages listed for one link
 PREVIOUS = "previous"
 
 
@@ -65,6 +66,11 @@ def join_words(items: Iterable[str], conjunction: str) -> str:
     """["a", "b", "c"] -> "a, b and c"."""
     items = list(items)
     return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} {conjunction} {items[-1]}"
+
+
+def clip(raw: str, limit: int = 60) -> str:
+    """A raw value short enough to quote back in a message."""
+    return raw if len(raw) <= limit else raw[:limit] + f"… ({len(raw):,} characters)"
 
 
 def parse_bool(raw: str) -> bool:
@@ -364,7 +370,7 @@ class Filters:
             if key in known:
                 raws.setdefault(key, []).append(raw)
             else:
-                ignored.append(f"unknown parameter “{key}”")
+                ignored.append(f"unknown parameter “{clip(key)}”")
         values = {}
         for name, items in raws.items():
             kind = known[name].metadata["kind"]
@@ -373,7 +379,7 @@ class Filters:
                 try:
                     value = kind.parse_one(raw)
                 except (ValueError, TypeError, OverflowError) as err:
-                    ignored.append(f"{name}={raw!r}: {err}")
+                    ignored.append(f"{name}={clip(raw)!r}: {err}")
                     continue
                 if value not in parsed:
                     parsed.append(value)
@@ -383,6 +389,8 @@ class Filters:
                 values[name] = tuple(parsed[: kind.max_items])
             elif parsed:
                 values[name] = parsed[0]
+        if len(ignored) > MAX_COMPLAINTS:  # a hostile link is not echoed back at length
+            ignored[MAX_COMPLAINTS:] = [f"and {len(ignored) - MAX_COMPLAINTS:,} more"]
         return Parsed(cls(**values), ignored)
 
     @classmethod
