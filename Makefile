@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 STORE  ?= data/store
 PORT   ?= 8050
 
-.PHONY: setup run etl serve test test-fast browser clean
+.PHONY: setup run etl serve test test-fast test-browser screenshot browser clean
 
 setup: $(VENV)/.installed
 
@@ -38,7 +38,15 @@ browser:
 
 ## the whole test suite, browser tests included
 test: setup browser
-	$(BIN)/python -m pytest -n 2 --dist loadgroup -q
+	$(BIN)/python -m pytest -n 2 --dist loadgroup -q -rfE
+
+## only the end-to-end tests in headless Chromium
+test-browser: setup browser
+	$(BIN)/python -m pytest -q -rfE -m browser
+
+## retake docs/screenshot-landscape.png (the README's picture) from a real browser
+screenshot: setup browser
+	$(BIN)/python -m pytest -q -m browser -k screenshot
 
 ## everything but the browser tests
 test-fast: setup

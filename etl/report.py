@@ -7,10 +7,12 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
+MIN_WIDTH = 64  # wide enough that no title wraps (rich wraps a title to its table's width)
+
 
 def run_summary_tables(manifest: dict) -> list[Table]:
     counts = manifest.get("counts", {})
-    totals = Table(title=f"run {manifest['run_id']} — {manifest['status']}", show_header=False)
+    totals = Table(title=f"run {manifest['run_id']} — {manifest['status']}", show_header=False, min_width=MIN_WIDTH)
     totals.add_column("what")
     totals.add_column("count", justify="right")
     totals.add_row("input files", str(len(manifest.get("inputs", []))))
@@ -19,13 +21,13 @@ def run_summary_tables(manifest: dict) -> list[Table]:
     for name in ("papers", "systems_papers", "claims", "facts", "warnings", "quarantine"):
         totals.add_row(name.replace("_", " "), str(counts.get(name, 0)))
 
-    quarantine = Table(title="quarantined rows by reason")
+    quarantine = Table(title="quarantined rows by reason", min_width=MIN_WIDTH)
     quarantine.add_column("reason")
     quarantine.add_column("rows", justify="right")
     for reason, n in manifest.get("quarantine_by_reason", {}).items() or [("(none)", 0)]:
         quarantine.add_row(reason, str(n))
 
-    stages = Table(title="seconds per stage")
+    stages = Table(title="seconds per stage", min_width=MIN_WIDTH)
     stages.add_column("stage")
     stages.add_column("seconds", justify="right")
     for stage, seconds in manifest.get("stage_seconds", {}).items():

@@ -104,6 +104,7 @@ def test_failed_run_keeps_the_previous_snapshot_current(tmp_path, monkeypatch):
 
 
 def test_cli_runs_and_prints_the_summary(tmp_path):
+    import os
     import subprocess
     import sys
 
@@ -111,6 +112,7 @@ def test_cli_runs_and_prints_the_summary(tmp_path):
         [sys.executable, "-m", "etl.cli", "etl", "--store", str(tmp_path / "s"), "--quiet",
          "--source", str(next(BUNDLED_CORPUS.glob("001_*.txt")))],
         capture_output=True, text=True, timeout=300, cwd=Path(__file__).parent.parent,
+        env={**os.environ, "COLUMNS": "200"},  # rich wraps table titles to the terminal width
     )
     assert out.returncode == 0, out.stderr
     assert "quarantined rows by reason" in out.stdout and "duplicates merged" in out.stdout
