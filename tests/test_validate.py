@@ -110,6 +110,11 @@ def test_year_like_gpu_count_is_flagged_and_kept():
     assert valid["warning"].item() == "GPU count looks like a year"
 
 
+def test_power_of_two_cluster_size_is_not_a_year():
+    valid, _ = validate_facts(facts(gpu_counts=[2048], gpu_count=2048))
+    assert valid["warning"].item() is None
+
+
 def test_token_count_like_model_size_is_flagged():
     valid, _ = validate_facts(facts(model_sizes=[5e12], model_size_params=5e12))
     assert "token count" in valid["warning"].item()
