@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 STORE  ?= data/store
 PORT   ?= 8050
 
-.PHONY: setup run etl serve test test-fast test-browser screenshot browser clean
+.PHONY: setup run etl serve test test-fast test-browser screenshot browser bench bench-quick clean
 
 setup: $(VENV)/.installed
 
@@ -51,6 +51,13 @@ screenshot: setup browser
 ## everything but the browser tests
 test-fast: setup
 	$(BIN)/python -m pytest -n 2 -q -m "not browser"
+
+## benchmarks (they print figures; see bench/): corpus generator + per-stage ETL scaling table
+bench: setup
+	$(BIN)/python bench/etl_bench.py --sizes 10k 100k 1M
+
+bench-quick: setup
+	$(BIN)/python bench/etl_bench.py --quick
 
 clean:
 	rm -rf $(VENV) $(STORE) .pytest_cache .hypothesis

@@ -14,8 +14,11 @@ abstracts that can hold a claim or a fact.
 
 from __future__ import annotations
 
+import multiprocessing
+import os
 import re
 import tomllib
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -50,7 +53,11 @@ def phrase_alternation(phrases: list[str]) -> str:
         return re.escape(p).replace(r"\ ", r"\s+")
 
     parts = [rf"(?<!\w)(?:{'|'.join(map(body, words))})(?!\w)"] if words else []
-    return "|".join(parts + [body(p) for p in others])
+    alternation = "|".join(parts + [body(p) for p in others])
+    # every match starts with one of the phrases' first characters: a one-character look-ahead
+    # lets Python's re reject other positions before trying the whole alternation
+    firsts = "".join(sorted({re.escape(p[0]) for p in ordered if p}))
+    return f"(?=[{firsts}])(?:{alternation})" if firsts else alternation
 
 
 def _phrase_table(groups: dict[str, list[str]]) -> tuple[re.Pattern, dict[str, str]]:
@@ -73,7 +80,7 @@ _WORD_VALUES = {_norm(k): float(v) for k, v in _WORDS["phrases"].items()}
 _CARDINALS = {_norm(k): float(v) for k, v in _WORDS["cardinals"].items()}
 
 CANDIDATE_RE = re.compile(
-    rf"(?<![\w.])(?:"
+    rf"(?=[\db{''.join(sorted({re.escape(w[0]) for w in [*_CARDINALS, *_WORD_VALUES]}))}])(?<![\w.])(?:"
     rf"{RULES['number']['between_re']}(?P<b_lo>{_NUM}){_UNIT}?\s+and\s+(?P<b_hi>{_NUM})(?P<b_unit>{_UNIT})"
     rf"|(?P<r_lo>{_NUM}){_UNIT}?(?:{_JOINT})(?P<r_hi>{_NUM})(?P<r_unit>{_UNIT})"
     rf"|(?P<s_n>{_NUM})(?P<s_unit>{_UNIT})"
@@ -89,7 +96,7 @@ _RANGE_NOT_PRECEDED_RE = re.compile(RULES["number"]["range_not_preceded_re"] + r
 _SELF_DIRECTED = {"double": "increase", "doubles": "increase", "doubled": "increase", "doubling": "increase",
                   "halves": "decrease", "halved": "decrease", "halving": "decrease"}
 
-_SENTENCE_BOUNDARY_RE = re.compile(RULES["sentences"]["boundary_re"])
+_SENTENCE_BOUNDARY_RE = re.compile(r"(?=\s)(?:" + RULES["sentences"]["boundary_re"] + ")")
 _ABBREVIATIONS = tuple(a.lower() for a in RULES["sentences"]["abbreviations"])
 
 _QUAL = RULES["qualifiers"]
@@ -139,7 +146,7 @@ _OF_NAME_BY_RE = re.compile(_BASE["of_name_by_re"])
 
 _WORD_RE = re.compile(r"\S+")
 # cheap necessary condition for CANDIDATE_RE, checked first on every sentence
-_QUICK_CANDIDATE_RE = re.compile(r"\d|twice|doubl|half|halv|magnitude|times|fold", _FLAGS)
+_QUICK_CANDIDATE_RE = re.compile(r"(?=[\dtdhmf])(?:\d|twice|doubl|half|halv|magnitude|times|fold)", _FLAGS)
 _GOVERNED_BY_RE = re.compile(r"\bby\s+(?:up\s+to\s+|an?\s+average\s+of\s+|over\s+|more\s+than\s+|about\s+|nearly\s+)?\W*\Z")
 _CLAUSE_BREAK_RE = re.compile(_SCORING["clause_break_re"], _FLAGS)
 
@@ -607,23 +614,41 @@ def extract_claims_from_text(abstract: str, efficiency_paper: bool = True) -> li
 
 _FACTS = RULES["facts"]
 _MS = _FACTS["model_size"]
+
+
+def _gated(first: str, pattern: str, flags: int = 0) -> re.Pattern:
+    """``pattern`` behind a look-ahead for the class its every match starts with.
+
+    Python's ``re`` tries the whole pattern (look-behinds, optional groups) at every position;
+    the one-character look-ahead rejects most positions at once. Same matches, several times faster.
+    """
+    if pattern.startswith("(?x)"):
+        pattern, flags = pattern[4:], flags | re.VERBOSE
+    return re.compile(f"(?={first})(?:{pattern})", flags)
+
+
 _SIZE_SCALES = {_norm(k): float(v) for k, v in _MS["scales"].items()}
-_SIZE_COMPACT_RE = re.compile(_MS["patterns"]["compact"])
-_SIZE_SPELLED_RE = re.compile(_MS["patterns"]["spelled"], _FLAGS)
-_SIZE_BARE_RE = re.compile(_MS["patterns"]["bare"], _FLAGS)
-_SIZE_RANGE_RE = re.compile(_MS["patterns"]["range"])
+_SIZE_COMPACT_RE = _gated(r"\d", _MS["patterns"]["compact"])
+_SIZE_SPELLED_RE = _gated(r"[\daotf]", _MS["patterns"]["spelled"], _FLAGS)
+_SIZE_BARE_RE = _gated(r"[bt]", _MS["patterns"]["bare"], _FLAGS)
+_SIZE_RANGE_RE = _gated(r"\d", _MS["patterns"]["range"])
 _SIZE_CONTEXT_RE = re.compile(_MS["patterns"]["compact_context_re"], _FLAGS)
 _SIZE_NOT_PRECEDED_RE = re.compile(_MS["patterns"]["not_preceded_by_re"], _FLAGS)
 
 _GC = _FACTS["gpu_count"]
 _GPU_WORDS = {_norm(k): int(v) for k, v in _GC["words"].items()}
 _GPU_TAIL = rf"(?:{_GC['device_between_re']})(?:{_GC['accelerators_re']})"
-_GPU_COUNT_RE = re.compile(
+_GPU_COUNT_RE = _gated(
+    r"\d",
     rf"(?P<list>(?:(?<![\w.,])\d{{1,3}}(?:,\d{{3}})+\s*(?:,|and|or|to)\s*|(?<![\w.,])\d+\s*(?:,|and|or|to)\s*)*)"
     rf"(?!{_GC['device_numbers_re']}){_GC['count_re']}{_GPU_TAIL}",
     _FLAGS,
 )
-_GPU_WORD_RE = re.compile(rf"(?<![\w-])(?P<w>{phrase_alternation(list(_GPU_WORDS))})\s+(?:\d+\s?GB\s+)?{_GPU_TAIL}", _FLAGS)
+_GPU_WORD_RE = _gated(
+    "[" + "".join(sorted({w[0] for w in _GPU_WORDS})) + "]",
+    rf"(?<![\w-])(?P<w>{phrase_alternation(list(_GPU_WORDS))})\s+(?:\d+\s?GB\s+)?{_GPU_TAIL}",
+    _FLAGS,
+)
 
 _HW = _FACTS["hardware"]
 _HARDWARE_RE = re.compile("|".join(f"(?:{p})" for p in _HW["patterns"]))
@@ -693,13 +718,33 @@ def _looks_like_name(prefix: str) -> bool:
     )
 
 
+_ACRONYM_AFTER_RE = re.compile(_SYS["acronym_after_re"], _FLAGS)
+
+
+def _acronym_after(prefix: str, abstract: str) -> re.Match | None:
+    """``re.search(escape(prefix) + acronym_after_re, abstract, IGNORECASE)`` without compiling a
+    pattern per title: find the prefix case-insensitively (ASCII texts), then match the acronym there."""
+    if not (prefix.isascii() and abstract.isascii()):
+        return re.search(re.escape(prefix) + _SYS["acronym_after_re"], abstract, _FLAGS)
+    needle, haystack = prefix.lower(), abstract.lower()
+    pos = haystack.find(needle)
+    while pos != -1:
+        m = _ACRONYM_AFTER_RE.match(abstract, pos + len(needle))
+        if m:
+            return m
+        pos = haystack.find(needle, pos + 1)
+    return None
+
+
 def find_system(title: str, abstract: str) -> str | None:
     """The proposed system's name: a name-like title prefix before ':', else 'we propose X, ...'."""
     prefix, colon, _ = title.partition(":")
     prefix = prefix.strip()
     if colon and _looks_like_name(prefix):
-        acronym = re.search(re.escape(prefix) + _SYS["acronym_after_re"], abstract, _FLAGS)
-        return acronym.group("acronym") if acronym and " " in prefix else prefix
+        if " " not in prefix:
+            return prefix
+        acronym = _acronym_after(prefix, abstract)
+        return acronym.group("acronym") if acronym else prefix
     for pattern in _SYSTEM_ABSTRACT_RES:
         m = pattern.search(abstract)
         if m:
@@ -760,7 +805,9 @@ def systems_score_expr() -> pl.Expr:
     title, abstract = pl.col("title").str.to_lowercase(), pl.col("abstract").str.to_lowercase()
 
     def present(col: pl.Expr, words: list[str]) -> pl.Expr:
-        return pl.sum_horizontal([col.str.contains(w, literal=True).cast(pl.Float64) for w in words])
+        # how many of the words occur (as substrings): one Aho-Corasick pass, overlapping matches
+        found = col.str.extract_many(sorted(set(words)), overlapping=True)
+        return found.list.n_unique().cast(pl.Float64)
 
     pos = present(abstract, _ISS["positive"]) + _ISS["title_weight"] * present(title, _ISS["positive"])
     neg = present(abstract, _ISS["negative"]) + _ISS["title_weight"] * present(title, _ISS["negative"])
@@ -775,36 +822,144 @@ def _text_columns(papers: pl.DataFrame) -> pl.DataFrame:
     ).with_columns(score=systems_score_expr())
 
 
+#: opt-in: with env CLAIMBOARD_EXTRACT_WORKERS=N (N > 1), frames of at least PARALLEL_MIN_ROWS rows
+#: run their per-row Python in N spawned processes. The calling program's main module must be
+#: import-safe (an ``if __name__ == "__main__":`` guard), as for any spawned multiprocessing.
+PARALLEL_MIN_ROWS = 20_000
+
+
+def _workers() -> int:
+    try:
+        return max(1, int(os.environ.get("CLAIMBOARD_EXTRACT_WORKERS", "1")))
+    except ValueError:
+        return 1
+
+
+def _map_rows(fn, items: list) -> list:
+    """fn(items) — split over worker processes (spawned: no fork of Polars' threads) when large."""
+    workers = _workers()
+    if workers == 1 or len(items) < PARALLEL_MIN_ROWS:
+        return fn(items)
+    size = -(-len(items) // (workers * 4))
+    chunks = [items[i : i + size] for i in range(0, len(items), size)]
+    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+        return [row for part in pool.map(fn, chunks) for row in part]
+
+
+_CLAIM_FIELDS = tuple(k for k in CLAIM_SCHEMA if k != "paper_id")
+
+
+def _claim_rows(items: list[tuple[str, str, float]]) -> list[tuple]:
+    threshold = _ISS["efficiency_context_threshold"]
+    return [
+        (pid, *(getattr(c, k) for k in _CLAIM_FIELDS))
+        for pid, abstract, score in items
+        for c in extract_claims_from_text(abstract, score >= threshold)
+    ]
+
+
 def extract_claims(papers: pl.DataFrame) -> pl.DataFrame:
     """One row per claim (columns CLAIM_SCHEMA); only abstracts passing the prefilter are parsed."""
     candidates = _text_columns(papers).filter(pl.col("abstract").str.contains(_PREFILTER["claims_re"]))
-    rows = [
-        {"paper_id": pid, **{k: getattr(c, k) for k in CLAIM_SCHEMA if k != "paper_id"}}
-        for pid, abstract, score in candidates.select("paper_id", "abstract", "score").iter_rows()
-        for c in extract_claims_from_text(abstract, score >= _ISS["efficiency_context_threshold"])
-    ]
-    return pl.DataFrame(rows, schema=CLAIM_SCHEMA)
+    rows = _map_rows(_claim_rows, candidates.select("paper_id", "abstract", "score").rows())
+    return pl.DataFrame(rows, schema=CLAIM_SCHEMA, orient="row")
 
 
-def extract_facts(papers: pl.DataFrame) -> pl.DataFrame:
-    """One row per paper (columns FACT_SCHEMA); fact regexes run only where the prefilter fires."""
+def _rust_prefilter(pattern: str) -> str:
+    """A Rust-regex over-approximation of a Python pattern: look-arounds dropped (they only restrict)."""
+    out, i = [], 0
+    while i < len(pattern):
+        if pattern.startswith(("(?=", "(?!", "(?<=", "(?<!"), i) and (i == 0 or pattern[i - 1] != "\\"):
+            depth, j = 0, i
+            while j < len(pattern):
+                if pattern[j] == "\\":
+                    j += 2
+                    continue
+                depth += pattern[j] == "("
+                depth -= pattern[j] == ")"
+                j += 1
+                if depth == 0:
+                    break
+            i = j
+            continue
+        out.append(pattern[i])
+        i += 1
+    return "".join(out)
+
+
+#: per fact finder: a Polars (Rust regex) test that is true whenever the finder can find anything
+_FACT_PREFILTERS = {name: _PREFILTER["facts"][name] for name in ("model_sizes", "gpu_counts", "hardware_raw")}
+#: per hardware pattern, its look-around-free form: rows run only the hardware patterns that can match
+_HARDWARE_PREFILTERS = [_rust_prefilter(p) for p in _HW["patterns"]]
+
+
+@lru_cache(maxsize=1024)
+def _hardware_subset_re(mask: int) -> re.Pattern:
+    """_HARDWARE_RE restricted to the patterns in ``mask`` (same order: same leftmost-first matches)."""
+    return re.compile("|".join(f"(?:{p})" for k, p in enumerate(_HW["patterns"]) if mask >> k & 1))
+
+
+def _find_hardware_subset(text: str, mask: int) -> list[str]:
+    """find_hardware with only the patterns that can match in this text (a pattern that never
+    matches anywhere in the text changes no match of the alternation)."""
+    out = []
+    for m in _hardware_subset_re(mask).finditer(text):
+        if _HARDWARE_NOT_FOLLOWED_RE.match(text, m.end()):
+            continue
+        out.append(" ".join(m.group().split()))
+    return _dedupe(out)
+
+
+def extract_facts(papers: pl.DataFrame, claims: pl.DataFrame | None = None) -> pl.DataFrame:
+    """One row per paper (columns FACT_SCHEMA).
+
+    Each fact family has its own Polars prefilter over the whole column (Rust regex); the Python
+    finders run only on the rows where theirs fires. ``claims`` (this frame's extract_claims
+    output) is reused for is_systems when given, else extracted here.
+    """
     frame = _text_columns(papers)
-    counts = extract_claims(papers).group_by("paper_id").len("n_claims")
-    frame = frame.join(counts, on="paper_id", how="left").with_columns(
+    if claims is None:
+        claims = extract_claims(papers)
+    counts = claims.group_by("paper_id").len("n_claims")
+    both = pl.col("title") + ". " + pl.col("abstract")
+    title_prefix = pl.col("title").str.split_exact(":", 1).struct.field("field_0").str.strip_chars()
+    has_facts = both.str.contains(_PREFILTER["facts_re"])
+    frame = frame.join(counts, on="paper_id", how="left", maintain_order="left").with_columns(
         pl.col("n_claims").fill_null(0),
-        has_facts=(pl.col("title") + " " + pl.col("abstract")).str.contains(_PREFILTER["facts_re"]),
+        both=both,
+        hw_mask=pl.when(has_facts & both.str.contains(_FACT_PREFILTERS["hardware_raw"])).then(
+            pl.sum_horizontal(
+                [both.str.contains(p).cast(pl.Int64) * (1 << k) for k, p in enumerate(_HARDWARE_PREFILTERS)]
+            )
+        ).otherwise(0),
+        **{f"has_{name}": has_facts & both.str.contains(rx) for name, rx in _FACT_PREFILTERS.items()},
+        system_title=pl.col("title").str.contains(":", literal=True)
+        & (title_prefix.str.count_matches(r"\s+") < _SYS["title_prefix_max_words"]),
+        system_abstract=pl.col("abstract").str.contains(_PREFILTER["facts"]["system"]),
     )
-    rows = []
-    for pid, title, abstract, score, n_claims, has_facts in frame.select(
-        "paper_id", "title", "abstract", "score", "n_claims", "has_facts"
-    ).iter_rows():
-        both = f"{title}. {abstract}"
-        rows.append({
-            "paper_id": pid,
-            "system": find_system(title, abstract),
-            "is_systems": score + _ISS["claim_weight"] * min(n_claims, 2) >= _ISS["threshold"],
-            "model_sizes": find_model_sizes(both) if has_facts else [],
-            "gpu_counts": find_gpu_counts(both) if has_facts else [],
-            "hardware_raw": find_hardware(both) if has_facts else [],
-        })
-    return pl.DataFrame(rows, schema=FACT_SCHEMA)
+    rows = _map_rows(_fact_rows, frame.select(
+        "paper_id", "title", "abstract", "both", "score", "n_claims", "hw_mask",
+        "has_model_sizes", "has_gpu_counts", "system_title", "system_abstract",
+    ).rows())
+    return pl.DataFrame(rows, schema=FACT_SCHEMA, orient="row")
+
+
+def _fact_rows(items: list[tuple]) -> list[tuple]:
+    threshold, weight = _ISS["threshold"], _ISS["claim_weight"]
+    return [
+        (
+            pid,
+            find_system(title, abstract) if sys_title or sys_abstract else None,
+            score + weight * min(n_claims, 2) >= threshold,
+            find_model_sizes(text) if has_sizes else [],
+            find_gpu_counts(text) if has_gpus else [],
+            _find_hardware_subset(text, hw_mask) if hw_mask else [],
+        )
+        for pid, title, abstract, text, score, n_claims, hw_mask, has_sizes, has_gpus, sys_title, sys_abstract in items
+    ]
+
+
+def extract_all(papers: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """(claims, facts) of a papers frame; the claims are extracted once and reused for is_systems."""
+    claims = extract_claims(papers)
+    return claims, extract_facts(papers, claims)

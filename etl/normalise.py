@@ -81,7 +81,11 @@ def registry(path: Path = REGISTRY_PATH) -> Registry:
             h["name"]: {variant: re.compile(rx, re.I) for variant, rx in h.get("variants", {}).items()}
             for h in data["hardware"]
         },
-        model_mention=re.compile(r"(?<![\w])(?:" + "|".join(map(re.escape, model_aliases)) + r")(?![A-Za-z])"),
+        # the look-ahead on the aliases' first characters lets re skip most positions at once
+        model_mention=re.compile(
+            "(?=[" + "".join(sorted({re.escape(a[0]) for a in model_aliases if a})) + r"])(?<![\w])(?:"
+            + "|".join(map(re.escape, model_aliases)) + r")(?![A-Za-z])"
+        ),
     )
 
 
@@ -127,9 +131,7 @@ def normalise_facts(facts_raw: pl.DataFrame, papers: pl.DataFrame) -> pl.DataFra
     families = _lookup(mentions, hardware_family)
     canonical = _lookup(mentions, hardware_canonical)
     abstracts = papers.select("paper_id", "abstract")
-    models = {
-        row["paper_id"]: model_families(row["abstract"]) for row in abstracts.iter_rows(named=True)
-    }
+    models = {pid: model_families(abstract) for pid, abstract in abstracts.iter_rows()}
     return (
         facts_raw.with_columns(
             hardware=pl.col("hardware_raw").list.eval(
@@ -153,8 +155,11 @@ def normalise_claims(claims_raw: pl.DataFrame, facts: pl.DataFrame) -> pl.DataFr
     axes = facts.select("paper_id", "model_size_params", "gpu_count", hardware=pl.col("hardware_primary"))
     return (
         claims_raw.with_columns(
-            claim_id=pl.struct("paper_id", "start", "text").map_elements(
-                lambda r: claim_id(r["paper_id"], r["start"], r["text"]), return_dtype=pl.Utf8
+            claim_id=pl.Series(
+                [claim_id(p, s, t) for p, s, t in zip(
+                    claims_raw["paper_id"].to_list(), claims_raw["start"].to_list(), claims_raw["text"].to_list()
+                )],
+                dtype=pl.Utf8,
             ),
             baseline=pl.col("baseline_raw").replace_strict(baselines, default=None, return_dtype=pl.Utf8),
         )

@@ -56,12 +56,8 @@ class Tables:
     quarantine: pl.DataFrame  # without run_id
 
 
-def extract_all(papers: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
-    return extract.extract_claims(papers), extract.extract_facts(papers)
-
-
 def transform(
-    papers: pl.DataFrame, clock: StageClock, progress: Progress | None = None, extract_fn: ExtractFn = extract_all
+    papers: pl.DataFrame, clock: StageClock, progress: Progress | None = None, extract_fn: ExtractFn = extract.extract_all
 ) -> Tables:
     """Papers (as ingested) -> validated papers, claims, facts and the quarantine."""
     with clock.stage("extract", progress):
@@ -95,7 +91,7 @@ def run_etl(
     trigger: str = "manual",
     progress: Progress | None = None,
     read_source: Callable[[Path], ingest.SourceRead] = ingest.read_source,
-    extract_fn: ExtractFn = extract_all,
+    extract_fn: ExtractFn = extract.extract_all,
     manifest_extra: Mapping[str, object] | None = None,
     annotate: Callable[[Tables], Mapping[str, object]] | None = None,
 ) -> dict:

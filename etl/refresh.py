@@ -53,7 +53,8 @@ from etl.config import (
 from etl.diff import diff_as_json, diff_snapshots, paper_changes, render_diff
 from etl.fetch import FetchResult, fetch_source
 from etl.lock import LockHeld, store_lock
-from etl.pipeline import BUNDLED_CORPUS, DEFAULT_KEEP, ExtractFn, Progress, StageClock, Tables, extract_all, run_etl
+from etl.extract import extract_all
+from etl.pipeline import BUNDLED_CORPUS, DEFAULT_KEEP, ExtractFn, Progress, StageClock, Tables, run_etl
 from etl.report import print_run_summary
 from etl.store import (
     DEFAULT_STORE,

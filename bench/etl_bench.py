@@ -1,0 +1,146 @@
+"""ETL throughput at several corpus sizes: per-stage seconds, abstracts/s, peak RSS, and a no-change refresh.
+
+For each size a synthetic corpus is generated (bench/corpus.py, cached under --work) and the whole
+ETL runs on it through etl.pipeline.run_etl in a fresh child process (so peak RSS is per size);
+the manifest's stage_seconds give the per-stage figures. A second child then times a no-change
+`claimboard refresh` on the same store and sources.
+
+examples:
+  python bench/etl_bench.py --quick                 # 10k and 100k, a few minutes
+  python bench/etl_bench.py --sizes 10k 100k 1M     # the full table
+  python bench/etl_bench.py --sizes 50k --no-refresh --work /tmp/cb-bench
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench.corpus import parse_size, write_corpus  # noqa: E402
+
+STAGES = ("ingest", "extract", "normalise", "validate", "store")
+
+_CHILD = r"""
+import json, resource, sys, time
+from pathlib import Path
+sys.path.insert(0, {root!r})
+mode, source, store = sys.argv[1], Path(sys.argv[2]), Path(sys.argv[3])
+t0 = time.perf_counter()
+if mode == "etl":
+    from etl import extract, pipeline
+    manifest = pipeline.run_etl([source], store, extract_fn=extract.extract_all)
+    out = {{"stages": manifest["stage_seconds"], "counts": manifest["counts"]}}
+else:
+    import subprocess
+    claimboard = Path(sys.executable).with_name("claimboard")
+    cmd = [str(claimboard), "refresh", "--store", str(store), "--source", str(source), "--quiet"]
+    proc = subprocess.run(cmd, capture_output=True, text=True)
+    out = {{"exit": proc.returncode, "tail": (proc.stdout + proc.stderr)[-300:]}}
+out["wall"] = time.perf_counter() - t0
+out["peak_rss_mb"] = max(resource.getrusage(who).ru_maxrss for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)) / 1024
+print(json.dumps(out))
+"""
+
+
+WORKERS = 1
+
+
+def _child(mode: str, source: Path, store: Path) -> dict:
+    env = {**os.environ, "CLAIMBOARD_EXTRACT_WORKERS": str(WORKERS)}
+    proc = subprocess.run(
+        [sys.executable, "-c", _CHILD.format(root=str(ROOT)), mode, str(source), str(store)],
+        capture_output=True, text=True, check=False, env=env,
+    )
+    if proc.returncode != 0:
+        raise RuntimeError(f"{mode} child failed:\n{proc.stderr[-3000:]}")
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def corpus(size: int, work: Path, seed: int) -> Path:
+    out = work / f"corpus-{size}-s{seed}"
+    marker = out / ".complete"
+    if not marker.exists():
+        t0 = time.perf_counter()
+        write_corpus(size, out, seed)
+        marker.write_text("ok")
+        print(f"  generated {size} papers in {time.perf_counter() - t0:.1f}s -> {out}", flush=True)
+    return out
+
+
+def refresh_available() -> bool:
+    return Path(sys.executable).with_name("claimboard").exists()
+
+
+def bench_size(size: int, work: Path, seed: int, refresh: bool) -> dict:
+    source = corpus(size, work, seed)
+    store = work / f"store-{size}"
+    subprocess.run(["rm", "-rf", str(store)], check=True)
+    etl = _child("etl", source, store)
+    row = {"size": size, **etl}
+    if refresh:
+        # the first refresh fills the refresh caches (parsed sources, extractions); the second is the no-change one
+        row["refresh_first"] = _child("refresh", source, store)
+        row["refresh"] = _child("refresh", source, store)
+    return row
+
+
+def print_table(rows: list[dict]) -> None:
+    head = f"{'papers':>9} " + " ".join(f"{s:>15}" for s in STAGES) + f" {'end-to-end':>16} {'peak RSS':>9} {'refresh':>8}"
+    print("\nseconds (abstracts/s) per stage; end to end = sum of stages; peak RSS of the ETL process;")
+    print("refresh = wall time of a no-change `claimboard refresh` (after one that filled its caches)")
+    print(head)
+    print("-" * len(head))
+    for row in rows:
+        n = row["counts"]["papers"]
+        cells = []
+        for stage in STAGES:
+            sec = row["stages"].get(stage, 0.0)
+            cells.append(f"{sec:6.2f} ({n / sec if sec else 0:6.0f})")
+        total = sum(row["stages"].values())
+        refresh = f"{row['refresh']['wall']:7.2f}s" if "refresh" in row else "       -"
+        if "refresh" in row and row["refresh"]["exit"] != 0:
+            refresh = f"exit {row['refresh']['exit']}"
+        print(f"{n:>9} " + " ".join(f"{c:>15}" for c in cells)
+              + f" {total:6.2f} ({n / total:7.0f}) {row['peak_rss_mb']:7.0f}MB {refresh}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0], epilog=__doc__[__doc__.index("examples:"):],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--sizes", nargs="+", type=parse_size, default=None, help="corpus sizes (default 10k 100k 1M)")
+    parser.add_argument("--quick", action="store_true", help="10k and 100k only")
+    parser.add_argument("--work", type=Path, default=Path("/tmp/claimboard-bench"), help="corpora and stores (default %(default)s)")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--no-refresh", action="store_true", help="skip the no-change refresh timing")
+    parser.add_argument("--json", type=Path, help="also write the rows as JSON here")
+    parser.add_argument("--workers", type=int, default=1,
+                        help="CLAIMBOARD_EXTRACT_WORKERS for the runs (default 1: no extraction processes)")
+    args = parser.parse_args(argv)
+    global WORKERS
+    WORKERS = args.workers
+    sizes = args.sizes or ([10_000, 100_000] if args.quick else [10_000, 100_000, 1_000_000])
+    args.work.mkdir(parents=True, exist_ok=True)
+    refresh = not args.no_refresh and refresh_available()
+    rows = []
+    for size in sizes:
+        print(f"size {size}…", flush=True)
+        rows.append(bench_size(size, args.work, args.seed, refresh))
+        print_table(rows[-1:])
+    print_table(rows)
+    if args.json:
+        args.json.write_text(json.dumps(rows, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
