@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 STORE  ?= data/store
 PORT   ?= 8050
 
-.PHONY: setup run etl serve test test-fast test-browser screenshot browser bench bench-quick clean
+.PHONY: setup run etl serve test test-fast test-browser screenshot browser bench bench-quick fuzz load clean
 
 setup: $(VENV)/.installed
 
@@ -58,6 +58,14 @@ bench: setup
 
 bench-quick: setup
 	$(BIN)/python bench/etl_bench.py --quick
+
+## fuzz the readers and the extractor: 100k generated cases (CASES=... to change)
+fuzz: setup
+	$(BIN)/python scripts/fuzz.py --total $(or $(CASES),100000)
+
+## bounded load test on loopback: gunicorn -w 2, 50 clients for 60 s, a snapshot published mid-way
+load: setup
+	$(BIN)/python scripts/load.py --clients $(or $(CLIENTS),50) --seconds $(or $(LOAD_SECONDS),60)
 
 clean:
 	rm -rf $(VENV) $(STORE) .pytest_cache .hypothesis

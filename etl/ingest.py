@@ -264,15 +264,30 @@ def parse_jsonl(text: str, source: str) -> tuple[pl.DataFrame, pl.DataFrame]:
             value = json.loads(line)
         except json.JSONDecodeError as exc:
             reason = f"malformed JSON: {exc.msg} (column {exc.colno})"
-            rejects.append(_reject(source, number, {"raw": line}, reason))
+            rejects.append(_reject(source, number, {"raw": line[:2000]}, reason))
+            continue
+        except (RecursionError, ValueError) as exc:  # nesting too deep, an integer too long
+            reason = f"unreadable JSON: {type(exc).__name__}: {str(exc)[:120]}"
+            rejects.append(_reject(source, number, {"raw": line[:2000]}, reason))
             continue
         if not isinstance(value, dict):
-            rejects.append(_reject(source, number, {"raw": line}, f"not a JSON object but {type(value).__name__}"))
+            rejects.append(_reject(source, number, {"raw": line[:2000]}, f"not a JSON object but {type(value).__name__}"))
             continue
         by_name = {str(key).strip().lower(): item for key, item in value.items()}
         row = {name: _json_text(name, _first_present(by_name, aliases)) for name, aliases in RAW_COLUMNS.items()}
+        if any(isinstance(v, str) and not _encodable(v) for v in row.values()):
+            rejects.append(_reject(source, number, {"raw": line[:2000]}, "text holds a lone surrogate escape (not Unicode)"))
+            continue
         rows.append(row | {"line": number})
     return typed_entries(pl.DataFrame(rows, schema=RAW_SCHEMA)), _quarantine(rejects)
+
+
+def _encodable(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def parse_csv(text: str, source: str) -> tuple[pl.DataFrame, pl.DataFrame]:

@@ -89,9 +89,10 @@ def write_snapshot(store: Path, run_id: str, tables: dict[str, pl.DataFrame], ma
                 os.fsync(fh.fileno())
         os.replace(tmp, final)
         _fsync_dir(final.parent)
-    except OSError as err:
+    except (OSError, pl.exceptions.PolarsError) as err:  # Polars wraps a full disk's EFBIG/ENOSPC
         shutil.rmtree(tmp, ignore_errors=True)
-        raise StoreError(f"cannot write snapshot {run_id} to {final.parent}: {err.strerror or err}") from err
+        detail = err.strerror if isinstance(err, OSError) and err.strerror else str(err).splitlines()[0]
+        raise StoreError(f"cannot write snapshot {run_id} to {final.parent}: {detail}") from err
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
