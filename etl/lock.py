@@ -1,4 +1,4 @@
-"""One writer per store: ``<store>/refresh.lock``, created with O_CREAT|O_EXCL.
+"""One writer per store: ``<store>/refresh.lock``, created atomically (os.link of a written file).
 
 The file says who holds it (pid, host, process start time, when). A second refresh or ETL on the
 same store is refused with that holder in the message; a lock left by a process that is gone
@@ -20,7 +20,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 LOCK_NAME = "refresh.lock"
-#: a lock file still empty after this long belongs to a process that died while creating it
+#: a garbled lock file (not written by this version) older than this is treated as stale
 EMPTY_LOCK_GRACE_SECONDS = 10.0
 
 
@@ -73,22 +73,27 @@ def acquire(path: Path) -> LockHolder:
         process_start=process_start(os.getpid()),
         token=secrets.token_hex(8),
     )
-    while True:
-        try:
-            fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
-        except FileExistsError:
-            found, age = read_holder(path)
-            if age is None:  # released meanwhile
-                continue
-            if not is_stale(found, age):
-                raise LockHeld(path, found) from None
-            take_over(path, found)
-            continue
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump(asdict(mine), fh)
-            fh.flush()
-            os.fsync(fh.fileno())
-        return mine
+    # The holder is written to a private file first and hard-linked into place: os.link fails
+    # when the lock exists, like O_EXCL, and the lock is never seen empty or half-written.
+    draft = path.with_name(f".{path.name}.{mine.token}.draft")
+    with open(draft, "w", encoding="utf-8") as fh:
+        json.dump(asdict(mine), fh)
+        fh.flush()
+        os.fsync(fh.fileno())
+    try:
+        while True:
+            try:
+                os.link(draft, path)
+                return mine
+            except FileExistsError:
+                found, age = read_holder(path)
+                if age is None:  # released meanwhile
+                    continue
+                if not is_stale(found, age):
+                    raise LockHeld(path, found) from None
+                take_over(path, found)
+    finally:
+        draft.unlink(missing_ok=True)
 
 
 def release(path: Path, holder: LockHolder) -> None:
