@@ -23,6 +23,7 @@ from etl.ingest import (
     read_source,
     split_valid,
 )
+from test_ingest_properties import NOISE  # the page-header lines seen in the seeds
 
 SEEDS = Path(__file__).resolve().parents[1] / "data" / "seeds"
 
@@ -117,19 +118,7 @@ def test_compact_layout_strips_subscribe_glued_to_the_first_title():
     assert all(e["published"] is None and e["upvotes"] is None for e in entries)
 
 
-@pytest.mark.parametrize(
-    "noise",
-    [
-        "new",
-        "Subscribe",
-        "Daily Papers",
-        "byAK and the research community",
-        "Get trending papers in your email inbox!",
-        "Get trending papers in your email inbox once a day!",
-        "Mar 20",
-        "Jan 7",
-    ],
-)
+@pytest.mark.parametrize("noise", NOISE)
 def test_header_noise_is_never_an_entry(noise):
     text = f"{noise}\n{noise}\nA Real Title\n{noise}\n{ABSTRACT_1}\n{noise}\n"
     entries = parse_listing(text, "page.txt")
