@@ -211,10 +211,16 @@ def select_subset(gold: list[dict], subset: str) -> list[dict]:
 
 def predict(gold: list[dict]) -> list[dict]:
     """Run the extractor on the gold's own titles and abstracts."""
-    from etl.extract import extract_record
+    import polars as pl
+
+    from etl.extract import extract_records
     from etl.extract_cli import record_to_output
 
-    return [record_to_output(g["id"], extract_record(g.get("title", ""), g.get("abstract", ""))) for g in gold]
+    papers = pl.DataFrame(
+        {"paper_id": [str(i) for i in range(len(gold))], "title": [g.get("title", "") for g in gold],
+         "abstract": [g.get("abstract", "") for g in gold]}
+    )
+    return [record_to_output(g["id"], rec) for g, rec in zip(gold, extract_records(papers))]
 
 
 def load_jsonl(path: str | Path) -> list[dict]:

@@ -19,6 +19,7 @@ import os
 import re
 import tomllib
 from concurrent.futures import ProcessPoolExecutor
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -96,8 +97,11 @@ _RANGE_NOT_PRECEDED_RE = re.compile(RULES["number"]["range_not_preceded_re"] + r
 _SELF_DIRECTED = {"double": "increase", "doubles": "increase", "doubled": "increase", "doubling": "increase",
                   "halves": "decrease", "halved": "decrease", "halving": "decrease"}
 
-_SENTENCE_BOUNDARY_RE = re.compile(r"(?=\s)(?:" + RULES["sentences"]["boundary_re"] + ")")
-_ABBREVIATIONS = tuple(a.lower() for a in RULES["sentences"]["abbreviations"])
+_SENTENCES = RULES["sentences"]
+#: an abbreviation's period followed by a space (Rust regex: sentence splitting runs in Polars)
+_ABBREVIATION_PERIOD_RE = (
+    r"(?i)(" + "|".join(re.escape(a.removesuffix(".")) for a in _SENTENCES["abbreviations"]) + r")\.(\s)"
+)
 
 _QUAL = RULES["qualifiers"]
 _QUALIFIER_BEFORE_RE, _QUALIFIER_LOOKUP = _phrase_table(_QUAL["before"])
@@ -197,8 +201,8 @@ class _Candidate:
 
 @dataclass(frozen=True)
 class _Sentence:
-    start: int
-    end: int
+    index: int  # position among the abstract's sentences (a baseline carries only to the next one)
+    start: int  # offset in the abstract
     text: str
 
 
@@ -221,19 +225,6 @@ def parse_number(raw: str) -> float:
 def words_between(text: str, a: int, b: int) -> int:
     """How many words separate offsets a <= b of text."""
     return len(_WORD_RE.findall(text[a:b])) if b > a else 0
-
-
-def split_sentences(text: str) -> list[_Sentence]:
-    """Sentence spans; a period after an abbreviation ("e.g.", "vs.") is no boundary."""
-    spans, start = [], 0
-    for m in _SENTENCE_BOUNDARY_RE.finditer(text):
-        if text[start : m.start()].lower().endswith(_ABBREVIATIONS):
-            continue
-        spans.append(_Sentence(start, m.start(), text[start : m.start()]))
-        start = m.end()
-    if start < len(text):
-        spans.append(_Sentence(start, len(text), text[start:]))
-    return spans
 
 
 # ───────────────────────────── candidates ─────────────────────────────
@@ -561,53 +552,63 @@ def _continues_list(sentence: str, previous: _Candidate | None, cand: _Candidate
     return words_between(sentence, previous.end, cand.start) <= _DIR["list_max_words"] and not re.search(r"[;:]", between)
 
 
-def extract_claims_from_text(abstract: str, efficiency_paper: bool = True) -> list[Claim]:
-    """All benchmark claims of one abstract, in text order, repeats across sentences dropped.
+def claims_from_sentences(sentences: Sequence[_Sentence], efficiency_paper: bool) -> list[Claim]:
+    """All benchmark claims of one abstract, given its sentences that can hold one, in text order.
 
-    ``efficiency_paper``: the paper reads as a systems paper, so a bare "outperforms X by N%"
-    counts as an efficiency claim (with the default metric) instead of being dropped.
+    A number repeated in a later sentence is dropped. ``efficiency_paper``: the paper reads as a
+    systems paper, so a bare "outperforms X by N%" counts as an efficiency claim (with the
+    default metric) instead of being dropped.
     """
     claims: list[Claim] = []
     seen: dict[tuple[float, str], int] = {}
-    previous_carry: str | None = None
-    for sent in split_sentences(abstract):
+    carry: tuple[int, str | None] = (-1, None)  # (index of the sentence it frames, baseline)
+    for sent in sentences:
         accepted = []
-        for cand in find_candidates(sent.text) if _QUICK_CANDIDATE_RE.search(sent.text) else ():
+        for cand in find_candidates(sent.text):
             previous = accepted[-1] if accepted else None
             listed = previous[1] if previous and _continues_list(sent.text, previous[0], cand) else None
             paper_metric = claims[-1].metric if claims else (_SCORING["default"] if efficiency_paper else None)
             verdict = _accept(cand, sent.text, listed, paper_metric)
             if verdict:
                 accepted.append((cand, verdict))
-        if accepted:
-            baselines = assign_baselines(sent.text, [(c.start, c.end) for c, _ in accepted])
-            for (cand, (metric, metric_conf, direction, fraction)), baseline in zip(accepted, baselines):
-                key = (cand.high, cand.unit)
-                if key in seen and seen[key] != sent.start:
-                    continue
-                seen[key] = sent.start
-                baseline = baseline or previous_carry
-                start, end = sent.start + cand.start, sent.start + cand.end
-                confidence = metric_conf * (1.0 if direction or fraction else 0.7)
-                claims.append(
-                    Claim(
-                        text=abstract[start:end],
-                        start=start,
-                        end=end,
-                        sentence=sent.text,
-                        low=cand.low,
-                        high=cand.high,
-                        unit=cand.unit,
-                        metric=metric,
-                        better=direction != "regression",
-                        multiplier=round(multiplier_for(cand.high, cand.unit, direction, fraction), 4),
-                        baseline_raw=baseline,
-                        qualifier=find_qualifier(sent.text, cand.start, cand.end),
-                        confidence=round(confidence, 3),
-                    )
+        if not accepted:
+            continue
+        carried = carry[1] if carry[0] == sent.index else None
+        baselines = assign_baselines(sent.text, [(c.start, c.end) for c, _ in accepted])
+        for (cand, (metric, metric_conf, direction, fraction)), baseline in zip(accepted, baselines):
+            key = (cand.high, cand.unit)
+            if key in seen and seen[key] != sent.start:
+                continue
+            seen[key] = sent.start
+            start, end = sent.start + cand.start, sent.start + cand.end
+            confidence = metric_conf * (1.0 if direction or fraction else 0.7)
+            claims.append(
+                Claim(
+                    text=sent.text[cand.start : cand.end],
+                    start=start,
+                    end=end,
+                    sentence=sent.text,
+                    low=cand.low,
+                    high=cand.high,
+                    unit=cand.unit,
+                    metric=metric,
+                    better=direction != "regression",
+                    multiplier=round(multiplier_for(cand.high, cand.unit, direction, fraction), 4),
+                    baseline_raw=baseline or carried,
+                    qualifier=find_qualifier(sent.text, cand.start, cand.end),
+                    confidence=round(confidence, 3),
                 )
-        previous_carry = carried_baseline(sent.text) if accepted else None
+            )
+        carry = (sent.index + 1, carried_baseline(sent.text))
     return claims
+
+
+def extract_claims_from_text(abstract: str, efficiency_paper: bool = True) -> list[Claim]:
+    """claims_from_sentences on one abstract, split as the frame-level extractor splits it."""
+    frame = pl.DataFrame({"paper_id": [""], "abstract": [abstract]}, schema={"paper_id": pl.Utf8, "abstract": pl.Utf8})
+    return claims_from_sentences(
+        [_Sentence(i, start, text) for _, i, start, text in candidate_sentences(frame).iter_rows()], efficiency_paper
+    )
 
 
 # ───────────────────────────── paper-level facts ─────────────────────────────
@@ -752,17 +753,6 @@ def find_system(title: str, abstract: str) -> str | None:
     return None
 
 
-def systems_score(title: str, abstract: str, n_claims: int) -> float:
-    """Keyword score: efficiency words count for, task-quality words against."""
-    def count(words: list[str], text: str) -> int:
-        return sum(1 for w in words if w in text)
-
-    t, a = title.lower(), abstract.lower()
-    pos = count(_ISS["positive"], a) + _ISS["title_weight"] * count(_ISS["positive"], t)
-    neg = count(_ISS["negative"], a) + _ISS["title_weight"] * count(_ISS["negative"], t)
-    return pos - neg + _ISS["claim_weight"] * min(n_claims, 2)
-
-
 def _dedupe(items) -> list:
     return list(dict.fromkeys(items))
 
@@ -770,20 +760,24 @@ def _dedupe(items) -> list:
 # ───────────────────────────── entry points ─────────────────────────────
 
 
+def extract_records(papers: pl.DataFrame) -> list[RecordExtraction]:
+    """One RecordExtraction per row of a paper_id/title/abstract frame, in row order.
+
+    The same frame-level path the ETL runs; paper ids must be unique.
+    """
+    claims, facts = extract_all(papers)
+    by_paper: dict[str, list[Claim]] = {}
+    for pid, *fields in claims.select("paper_id", *_CLAIM_FIELDS).iter_rows():
+        by_paper.setdefault(pid, []).append(Claim(*fields))
+    return [
+        RecordExtraction(by_paper.get(pid, []), system, is_systems, sizes, gpus, hardware)
+        for pid, system, is_systems, sizes, gpus, hardware in facts.select(list(FACT_SCHEMA)).iter_rows()
+    ]
+
+
 def extract_record(title: str, abstract: str) -> RecordExtraction:
-    """Claims and facts of one paper (claims from the abstract; facts from title + abstract)."""
-    claims = extract_claims_from_text(
-        abstract, efficiency_paper=systems_score(title, abstract, 0) >= _ISS["efficiency_context_threshold"]
-    )
-    both = f"{title}. {abstract}"
-    return RecordExtraction(
-        claims=claims,
-        system=find_system(title, abstract),
-        is_systems=systems_score(title, abstract, len(claims)) >= _ISS["threshold"],
-        model_sizes=find_model_sizes(both),
-        gpu_counts=find_gpu_counts(both),
-        hardware_raw=find_hardware(both),
-    )
+    """Claims and facts of one paper (a one-row extract_records)."""
+    return extract_records(pl.DataFrame([("", title, abstract)], schema=RECORD_SCHEMA, orient="row"))[0]
 
 
 # ───────────────────────────── frame level ─────────────────────────────
@@ -798,10 +792,14 @@ FACT_SCHEMA = {
     "gpu_counts": pl.List(pl.Int64), "hardware_raw": pl.List(pl.Utf8),
 }
 _PREFILTER = RULES["prefilter"]
+RECORD_SCHEMA = {"paper_id": pl.Utf8, "title": pl.Utf8, "abstract": pl.Utf8}
 
 
 def systems_score_expr() -> pl.Expr:
-    """`systems_score` without the claim term, as one vectorised expression over title/abstract."""
+    """Keyword score of title and abstract: efficiency words count for, task-quality words against.
+
+    Claims add ``claim_weight`` each (up to two) on top, once they are known.
+    """
     title, abstract = pl.col("title").str.to_lowercase(), pl.col("abstract").str.to_lowercase()
 
     def present(col: pl.Expr, words: list[str]) -> pl.Expr:
@@ -847,21 +845,72 @@ def _map_rows(fn, items: list) -> list:
 
 
 _CLAIM_FIELDS = tuple(k for k in CLAIM_SCHEMA if k != "paper_id")
+#: private-use characters to mark up a column in place; the first ones absent from the column are used
+_MARKERS = tuple(map(chr, range(0xE000, 0xE010)))
 
 
-def _claim_rows(items: list[tuple[str, str, float]]) -> list[tuple]:
-    threshold = _ISS["efficiency_context_threshold"]
+def _unused_characters(texts: pl.Series, n: int) -> list[str]:
+    if not texts.str.contains(f"[{_MARKERS[0]}-{_MARKERS[-1]}]").any():
+        return list(_MARKERS[:n])
+    free = [c for c in _MARKERS if not texts.str.contains(c, literal=True).any()]
+    if len(free) < n:
+        raise ValueError("abstracts use every private-use marker character U+E000..U+E00F")
+    return free[:n]
+
+
+def candidate_sentences(frame: pl.DataFrame) -> pl.DataFrame:
+    """The sentences that can hold a claim: paper_id, index, start (offset in the abstract), text.
+
+    Split in Polars: an abbreviation's period is masked by a placeholder, every boundary gets a
+    marker, the abstract is split on the markers; offsets are the cumulative piece lengths.
+    """
+    placeholder, marker = _unused_characters(frame["abstract"], 2)
+    pieces = (
+        pl.col("abstract")
+        .str.replace_all(_ABBREVIATION_PERIOD_RE, f"${{1}}{placeholder}${{2}}")
+        .str.replace_all(_SENTENCES["boundary_re"], f"${{1}}${{2}}{marker}${{3}}")
+        .str.split(marker)
+    )
+    length = pl.element().str.len_chars().cast(pl.Int64)
+    piece = pl.col("piece")
+    return (
+        frame.select("paper_id", piece=pieces)
+        .with_columns(
+            index=pl.int_ranges(piece.list.len()),
+            start=piece.list.eval(length.cum_sum() - length),
+            last=piece.list.len() - 1,
+        )
+        .explode("piece", "index", "start")
+        .select(
+            "paper_id", "index", "start",
+            # a piece ends with the boundary's whitespace, which belongs to no sentence
+            text=pl.when(pl.col("index") < pl.col("last")).then(piece.str.strip_chars_end()).otherwise(piece)
+            .str.replace_all(placeholder, ".", literal=True),
+        )
+        .filter(pl.col("text").str.contains(_PREFILTER["claims_re"]))
+    )
+
+
+def _claim_rows(items: list[tuple]) -> list[tuple]:
+    """Claim rows of (paper_id, efficiency_paper, sentence indices, starts, texts) items."""
     return [
         (pid, *(getattr(c, k) for k in _CLAIM_FIELDS))
-        for pid, abstract, score in items
-        for c in extract_claims_from_text(abstract, score >= threshold)
+        for pid, efficiency, indices, starts, texts in items
+        for c in claims_from_sentences(list(map(_Sentence, indices, starts, texts)), efficiency)
     ]
 
 
 def extract_claims(papers: pl.DataFrame) -> pl.DataFrame:
-    """One row per claim (columns CLAIM_SCHEMA); only abstracts passing the prefilter are parsed."""
-    candidates = _text_columns(papers).filter(pl.col("abstract").str.contains(_PREFILTER["claims_re"]))
-    rows = _map_rows(_claim_rows, candidates.select("paper_id", "abstract", "score").rows())
+    """One row per claim (columns CLAIM_SCHEMA); Python reads only the sentences that can hold one."""
+    frame = _text_columns(papers).filter(pl.col("abstract").str.contains(_PREFILTER["claims_re"]))
+    per_paper = (
+        candidate_sentences(frame)
+        .group_by("paper_id", maintain_order=True)
+        .agg("index", "start", "text")
+        .join(frame.select("paper_id", "score"), on="paper_id", maintain_order="left")
+        .select("paper_id", pl.col("score") >= _ISS["efficiency_context_threshold"], "index", "start", "text")
+    )
+    rows = _map_rows(_claim_rows, per_paper.rows())
     return pl.DataFrame(rows, schema=CLAIM_SCHEMA, orient="row")
 
 

@@ -8,16 +8,20 @@ files line by line.
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import sys
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
-from etl.extract import RecordExtraction, extract_record
+import polars as pl
+
+from etl.extract import RECORD_SCHEMA, RecordExtraction, extract_records
 
 REQUIRED_FIELDS = ("id", "title", "abstract")
 PROGRESS_EVERY = 1000
+BATCH = 1000  # records per extraction frame
 
 EPILOG = """\
 examples:
@@ -101,16 +105,26 @@ def empty_output(paper_id: Any = None) -> dict[str, Any]:
     return record_to_output(paper_id, RecordExtraction())
 
 
-def extract_lines(lines: Iterable[str], errors=sys.stderr) -> Iterator[dict[str, Any]]:
-    """One output object per input line; problems go to `errors` with the line number."""
-    for number, line in enumerate(lines, start=1):
-        record, problem = parse_line(line)
-        if problem:
+def extract_lines(lines: Iterable[str], errors=sys.stderr, batch: int = BATCH) -> Iterator[dict[str, Any]]:
+    """One output object per input line; problems go to `errors` with the line number.
+
+    Lines are extracted ``batch`` at a time through the frame-level extractor the ETL runs.
+    """
+    numbered = enumerate(lines, start=1)
+    while chunk := list(itertools.islice(numbered, batch)):
+        parsed = [(number, *parse_line(line)) for number, line in chunk]
+        good = [record for _, record, problem in parsed if not problem]
+        papers = pl.DataFrame(
+            [(str(i), r["title"], r["abstract"]) for i, r in enumerate(good)], schema=RECORD_SCHEMA, orient="row"
+        )
+        extracted = iter(extract_records(papers))
+        for number, record, problem in parsed:
+            if not problem:
+                yield record_to_output(record["id"], next(extracted))
+                continue
             paper_id = record.get("id") if isinstance(record, dict) and isinstance(record.get("id"), (str, int)) else None
             print(f"line {number}: {problem}; writing an empty result", file=errors)
             yield empty_output(paper_id)
-            continue
-        yield record_to_output(record["id"], extract_record(record["title"], record["abstract"]))
 
 
 def _open(path: str, mode: str):
