@@ -27,7 +27,7 @@ from pathlib import Path
 import polars as pl
 
 #: bump whenever the rules or their interpretation change (the extraction cache keys on it)
-EXTRACTOR_VERSION = "1.0.0"
+EXTRACTOR_VERSION = "1.1.0"
 
 RULES_PATH = Path(__file__).with_name("rules") / "extract.toml"
 RULES: dict = tomllib.loads(RULES_PATH.read_text(encoding="utf-8"))
@@ -43,8 +43,10 @@ _FLAGS = re.IGNORECASE
 def phrase_alternation(phrases: list[str]) -> str:
     """Escaped phrases, longest first; word-like ones bounded so they never match inside a word.
 
-    The word boundary is factored out of the alternation: one look-around per match attempt,
-    not one per phrase, keeps these large tables fast.
+    Python's ``re`` tries alternatives one by one, so the phrases are grouped by first character
+    (``a(?:bc|b)|x(?:yz)``): at each position only one group is tried. The word boundary is
+    factored out of the alternation, and a one-character look-ahead rejects most positions at
+    once. The matches are those of the plain longest-first alternation.
     """
     ordered = sorted(set(phrases), key=len, reverse=True)
     words = [p for p in ordered if p[:1].isalnum() and (p[-1:].isalnum() or p[-1:] == ".")]
@@ -53,10 +55,17 @@ def phrase_alternation(phrases: list[str]) -> str:
     def body(p: str) -> str:
         return re.escape(p).replace(r"\ ", r"\s+")
 
-    parts = [rf"(?<!\w)(?:{'|'.join(map(body, words))})(?!\w)"] if words else []
+    def grouped(group: list[str]) -> str:
+        by_first: dict[str, list[str]] = {}
+        for p in group:
+            by_first.setdefault(p[0], []).append(p)
+        return "|".join(
+            body(first) + "(?:" + "|".join(body(p)[len(body(p[0])):] for p in members) + ")"
+            for first, members in by_first.items()
+        )
+
+    parts = [rf"(?<!\w)(?:{grouped(words)})(?!\w)"] if words else []
     alternation = "|".join(parts + [body(p) for p in others])
-    # every match starts with one of the phrases' first characters: a one-character look-ahead
-    # lets Python's re reject other positions before trying the whole alternation
     firsts = "".join(sorted({re.escape(p[0]) for p in ordered if p}))
     return f"(?=[{firsts}])(?:{alternation})" if firsts else alternation
 
@@ -103,6 +112,7 @@ _ABBREVIATION_PERIOD_RE = (
     r"(?i)(" + "|".join(re.escape(a.removesuffix(".")) for a in _SENTENCES["abbreviations"]) + r")\.(\s)"
 )
 
+_PREFILTER = RULES["prefilter"]
 _QUAL = RULES["qualifiers"]
 _QUALIFIER_BEFORE_RE, _QUALIFIER_LOOKUP = _phrase_table(_QUAL["before"])
 _QUALIFIER_TAIL_RE = re.compile(
@@ -669,36 +679,54 @@ def _number_word(raw: str) -> float:
     return _SIZE_COUNT_WORDS.get(_norm(raw)) or parse_number(raw)
 
 
-def find_model_sizes(text: str) -> list[float]:
-    """Parameter counts stated in the text, in order, deduplicated."""
+#: the bit of each finder pattern in a row's trigger mask (see extract_facts)
+_SIZE_BITS = {name: 1 << k for k, name in enumerate(_PREFILTER["facts"]["model_sizes"])}
+_GPU_BITS = {name: 1 << k for k, name in enumerate(_PREFILTER["facts"]["gpu_counts"])}
+_ALL = -1
+
+
+def find_model_sizes(text: str, run: int = _ALL) -> list[float]:
+    """Parameter counts stated in the text, in order, deduplicated.
+
+    ``run``: mask of the patterns (_SIZE_BITS) that can match in this text; the others are skipped.
+    """
     found: list[tuple[int, float]] = []
-    for m in _SIZE_SPELLED_RE.finditer(text):
-        if not _SIZE_NOT_PRECEDED_RE.search(text, 0, m.start()):
-            found.append((m.start(), _number_word(m.group("n")) * _SIZE_SCALES[_norm(m.group("s"))]))
-    for m in _SIZE_COMPACT_RE.finditer(text):
-        before, after = text[max(0, m.start() - 20) : m.start()], text[m.end() : m.end() + 30]
-        if _SIZE_CONTEXT_RE.search(before) or _SIZE_CONTEXT_RE.search(after):
-            experts = float(m.group("experts") or 1)
-            found.append((m.start(), experts * parse_number(m.group("n")) * _SIZE_SCALES[m.group("s").lower()]))
-    for m in _SIZE_RANGE_RE.finditer(text):
-        found.append((m.start(), parse_number(m.group("n")) * _SIZE_SCALES[m.group("s").lower()]))
-    numeric = {v for _, v in found}
-    for m in _SIZE_BARE_RE.finditer(text):
-        unit = _SIZE_SCALES[m.group("s").lower()]
-        if not any(unit <= v < unit * 1000 for v in numeric):
-            found.append((m.start(), unit))
+    if run & _SIZE_BITS["spelled"]:
+        for m in _SIZE_SPELLED_RE.finditer(text):
+            if not _SIZE_NOT_PRECEDED_RE.search(text, 0, m.start()):
+                found.append((m.start(), _number_word(m.group("n")) * _SIZE_SCALES[_norm(m.group("s"))]))
+    if run & _SIZE_BITS["compact"]:
+        for m in _SIZE_COMPACT_RE.finditer(text):
+            before, after = text[max(0, m.start() - 20) : m.start()], text[m.end() : m.end() + 30]
+            if _SIZE_CONTEXT_RE.search(before) or _SIZE_CONTEXT_RE.search(after):
+                experts = float(m.group("experts") or 1)
+                found.append((m.start(), experts * parse_number(m.group("n")) * _SIZE_SCALES[m.group("s").lower()]))
+    if run & _SIZE_BITS["range"]:
+        for m in _SIZE_RANGE_RE.finditer(text):
+            found.append((m.start(), parse_number(m.group("n")) * _SIZE_SCALES[m.group("s").lower()]))
+    if run & _SIZE_BITS["bare"]:
+        numeric = {v for _, v in found}
+        for m in _SIZE_BARE_RE.finditer(text):
+            unit = _SIZE_SCALES[m.group("s").lower()]
+            if not any(unit <= v < unit * 1000 for v in numeric):
+                found.append((m.start(), unit))
     return _dedupe(v for _, v in sorted(found))
 
 
-def find_gpu_counts(text: str) -> list[int]:
-    """Accelerator counts ('2,048 A100 GPUs', '8-GPU node', 'a single GPU'), deduplicated."""
+def find_gpu_counts(text: str, run: int = _ALL) -> list[int]:
+    """Accelerator counts ('2,048 A100 GPUs', '8-GPU node', 'a single GPU'), deduplicated.
+
+    ``run``: mask of the patterns (_GPU_BITS) that can match in this text.
+    """
     found: list[tuple[int, int]] = []
-    for m in _GPU_COUNT_RE.finditer(text):
-        for raw in re.findall(r"\d{1,3}(?:,\d{3})+|\d+", m.group("list") or ""):
-            found.append((m.start(), int(parse_number(raw))))
-        found.append((m.start("n"), int(parse_number(m.group("n")))))
-    for m in _GPU_WORD_RE.finditer(text):
-        found.append((m.start(), _GPU_WORDS[_norm(m.group("w"))]))
+    if run & _GPU_BITS["count"]:
+        for m in _GPU_COUNT_RE.finditer(text):
+            for raw in re.findall(r"\d{1,3}(?:,\d{3})+|\d+", m.group("list") or ""):
+                found.append((m.start(), int(parse_number(raw))))
+            found.append((m.start("n"), int(parse_number(m.group("n")))))
+    if run & _GPU_BITS["word"]:
+        for m in _GPU_WORD_RE.finditer(text):
+            found.append((m.start(), _GPU_WORDS[_norm(m.group("w"))]))
     return _dedupe(n for _, n in sorted(found) if n > 0)
 
 
@@ -791,7 +819,6 @@ FACT_SCHEMA = {
     "paper_id": pl.Utf8, "system": pl.Utf8, "is_systems": pl.Boolean, "model_sizes": pl.List(pl.Float64),
     "gpu_counts": pl.List(pl.Int64), "hardware_raw": pl.List(pl.Utf8),
 }
-_PREFILTER = RULES["prefilter"]
 RECORD_SCHEMA = {"paper_id": pl.Utf8, "title": pl.Utf8, "abstract": pl.Utf8}
 
 
@@ -800,12 +827,12 @@ def systems_score_expr() -> pl.Expr:
 
     Claims add ``claim_weight`` each (up to two) on top, once they are known.
     """
-    title, abstract = pl.col("title").str.to_lowercase(), pl.col("abstract").str.to_lowercase()
+    title, abstract = pl.col("title"), pl.col("abstract")
 
     def present(col: pl.Expr, words: list[str]) -> pl.Expr:
-        # how many of the words occur (as substrings): one Aho-Corasick pass, overlapping matches
-        found = col.str.extract_many(sorted(set(words)), overlapping=True)
-        return found.list.n_unique().cast(pl.Float64)
+        # how many of the (lower-case, ASCII) words occur as substrings: one Aho-Corasick pass
+        found = col.str.extract_many(sorted(set(words)), overlapping=True, ascii_case_insensitive=True)
+        return found.list.eval(pl.element().str.to_lowercase()).list.n_unique().cast(pl.Float64)
 
     pos = present(abstract, _ISS["positive"]) + _ISS["title_weight"] * present(title, _ISS["positive"])
     neg = present(abstract, _ISS["negative"]) + _ISS["title_weight"] * present(title, _ISS["negative"])
@@ -820,28 +847,19 @@ def _text_columns(papers: pl.DataFrame) -> pl.DataFrame:
     ).with_columns(score=systems_score_expr())
 
 
-#: opt-in: with env CLAIMBOARD_EXTRACT_WORKERS=N (N > 1), frames of at least PARALLEL_MIN_ROWS rows
-#: run their per-row Python in N spawned processes. The calling program's main module must be
+#: Frames of at least PARALLEL_MIN_ROWS papers are extracted in slices of SLICE_ROWS by worker
+#: processes, one per core unless env CLAIMBOARD_EXTRACT_WORKERS says otherwise (1: in-process).
+#: Workers are spawned (no fork of Polars' threads), so the calling program's main module must be
 #: import-safe (an ``if __name__ == "__main__":`` guard), as for any spawned multiprocessing.
 PARALLEL_MIN_ROWS = 20_000
+SLICE_ROWS = 50_000
 
 
-def _workers() -> int:
+def extract_workers() -> int:
     try:
-        return max(1, int(os.environ.get("CLAIMBOARD_EXTRACT_WORKERS", "1")))
+        return max(1, int(os.environ.get("CLAIMBOARD_EXTRACT_WORKERS") or os.cpu_count() or 1))
     except ValueError:
         return 1
-
-
-def _map_rows(fn, items: list) -> list:
-    """fn(items) — split over worker processes (spawned: no fork of Polars' threads) when large."""
-    workers = _workers()
-    if workers == 1 or len(items) < PARALLEL_MIN_ROWS:
-        return fn(items)
-    size = -(-len(items) // (workers * 4))
-    chunks = [items[i : i + size] for i in range(0, len(items), size)]
-    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
-        return [row for part in pool.map(fn, chunks) for row in part]
 
 
 _CLAIM_FIELDS = tuple(k for k in CLAIM_SCHEMA if k != "paper_id")
@@ -910,12 +928,20 @@ def extract_claims(papers: pl.DataFrame) -> pl.DataFrame:
         .join(frame.select("paper_id", "score"), on="paper_id", maintain_order="left")
         .select("paper_id", pl.col("score") >= _ISS["efficiency_context_threshold"], "index", "start", "text")
     )
-    rows = _map_rows(_claim_rows, per_paper.rows())
+    rows = _claim_rows(per_paper.rows())
     return pl.DataFrame(rows, schema=CLAIM_SCHEMA, orient="row")
 
 
+def ascii_word_boundaries(pattern: str) -> str:
+    """``\\b`` as an ASCII word boundary, which Rust's fast regex engines handle (a Unicode one
+    sends them to a slow fallback on non-ASCII text). Beside an ASCII letter or digit, as in every
+    trigger, the ASCII boundary holds wherever the Unicode one does, so a trigger stays sound."""
+    return re.sub(r"(?<!\\)\\b", r"(?-u:\\b)", pattern)
+
+
 def _rust_prefilter(pattern: str) -> str:
-    """A Rust-regex over-approximation of a Python pattern: look-arounds dropped (they only restrict)."""
+    """A Rust-regex over-approximation of a Python pattern: look-arounds dropped (they only
+    restrict), except a look-ahead that ends the pattern, which is as good as matched."""
     out, i = [], 0
     while i < len(pattern):
         if pattern.startswith(("(?=", "(?!", "(?<=", "(?<!"), i) and (i == 0 or pattern[i - 1] != "\\"):
@@ -929,17 +955,22 @@ def _rust_prefilter(pattern: str) -> str:
                 j += 1
                 if depth == 0:
                     break
+            if j == len(pattern) and pattern.startswith("(?=", i):
+                out.append("(?:" + pattern[i + 3 : j])
             i = j
             continue
         out.append(pattern[i])
         i += 1
-    return "".join(out)
+    return ascii_word_boundaries("".join(out))
 
 
-#: per fact finder: a Polars (Rust regex) test that is true whenever the finder can find anything
-_FACT_PREFILTERS = {name: _PREFILTER["facts"][name] for name in ("model_sizes", "gpu_counts", "hardware_raw")}
 #: per hardware pattern, its look-around-free form: rows run only the hardware patterns that can match
 _HARDWARE_PREFILTERS = [_rust_prefilter(p) for p in _HW["patterns"]]
+
+
+def _trigger_mask(text: pl.Expr, triggers: list[str]) -> pl.Expr:
+    """Bit k set where trigger k matches: a finder runs only the patterns whose trigger fired."""
+    return pl.sum_horizontal([text.str.contains(t).cast(pl.Int64) * (1 << k) for k, t in enumerate(triggers)])
 
 
 @lru_cache(maxsize=1024)
@@ -962,8 +993,8 @@ def _find_hardware_subset(text: str, mask: int) -> list[str]:
 def extract_facts(papers: pl.DataFrame, claims: pl.DataFrame | None = None) -> pl.DataFrame:
     """One row per paper (columns FACT_SCHEMA).
 
-    Each fact family has its own Polars prefilter over the whole column (Rust regex); the Python
-    finders run only on the rows where theirs fires. ``claims`` (this frame's extract_claims
+    Every finder pattern has a Polars trigger over the whole column (Rust regex); the Python
+    finders run only the patterns whose trigger fires on a row. ``claims`` (this frame's extract_claims
     output) is reused for is_systems when given, else extracted here.
     """
     frame = _text_columns(papers)
@@ -972,23 +1003,25 @@ def extract_facts(papers: pl.DataFrame, claims: pl.DataFrame | None = None) -> p
     counts = claims.group_by("paper_id").len("n_claims")
     both = pl.col("title") + ". " + pl.col("abstract")
     title_prefix = pl.col("title").str.split_exact(":", 1).struct.field("field_0").str.strip_chars()
-    has_facts = both.str.contains(_PREFILTER["facts_re"])
+    has_facts = both.str.contains(ascii_word_boundaries(_PREFILTER["facts_re"]))
     frame = frame.join(counts, on="paper_id", how="left", maintain_order="left").with_columns(
         pl.col("n_claims").fill_null(0),
         both=both,
-        hw_mask=pl.when(has_facts & both.str.contains(_FACT_PREFILTERS["hardware_raw"])).then(
-            pl.sum_horizontal(
-                [both.str.contains(p).cast(pl.Int64) * (1 << k) for k, p in enumerate(_HARDWARE_PREFILTERS)]
+        **{
+            f"{name}_mask": pl.when(has_facts).then(_trigger_mask(both, triggers)).otherwise(0)
+            for name, triggers in (
+                ("size", [ascii_word_boundaries(t) for t in _PREFILTER["facts"]["model_sizes"].values()]),
+                ("gpu", list(_PREFILTER["facts"]["gpu_counts"].values())),
+                ("hardware", _HARDWARE_PREFILTERS),
             )
-        ).otherwise(0),
-        **{f"has_{name}": has_facts & both.str.contains(rx) for name, rx in _FACT_PREFILTERS.items()},
+        },
         system_title=pl.col("title").str.contains(":", literal=True)
         & (title_prefix.str.count_matches(r"\s+") < _SYS["title_prefix_max_words"]),
-        system_abstract=pl.col("abstract").str.contains(_PREFILTER["facts"]["system"]),
+        system_abstract=pl.col("abstract").str.contains(ascii_word_boundaries(_PREFILTER["facts"]["system"])),
     )
-    rows = _map_rows(_fact_rows, frame.select(
-        "paper_id", "title", "abstract", "both", "score", "n_claims", "hw_mask",
-        "has_model_sizes", "has_gpu_counts", "system_title", "system_abstract",
+    rows = _fact_rows(frame.select(
+        "paper_id", "title", "abstract", "both", "score", "n_claims", "size_mask", "gpu_mask", "hardware_mask",
+        "system_title", "system_abstract",
     ).rows())
     return pl.DataFrame(rows, schema=FACT_SCHEMA, orient="row")
 
@@ -1000,15 +1033,29 @@ def _fact_rows(items: list[tuple]) -> list[tuple]:
             pid,
             find_system(title, abstract) if sys_title or sys_abstract else None,
             score + weight * min(n_claims, 2) >= threshold,
-            find_model_sizes(text) if has_sizes else [],
-            find_gpu_counts(text) if has_gpus else [],
-            _find_hardware_subset(text, hw_mask) if hw_mask else [],
+            find_model_sizes(text, size_mask) if size_mask else [],
+            find_gpu_counts(text, gpu_mask) if gpu_mask else [],
+            _find_hardware_subset(text, hardware_mask) if hardware_mask else [],
         )
-        for pid, title, abstract, text, score, n_claims, hw_mask, has_sizes, has_gpus, sys_title, sys_abstract in items
+        for pid, title, abstract, text, score, n_claims, size_mask, gpu_mask, hardware_mask, sys_title, sys_abstract
+        in items
     ]
 
 
-def extract_all(papers: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """(claims, facts) of a papers frame; the claims are extracted once and reused for is_systems."""
+def _extract_slice(papers: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
     claims = extract_claims(papers)
     return claims, extract_facts(papers, claims)
+
+
+def extract_all(papers: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """(claims, facts) of a papers frame; the claims are extracted once and reused for is_systems.
+
+    Large frames are cut into slices extracted by worker processes (see PARALLEL_MIN_ROWS).
+    """
+    workers = extract_workers()
+    if workers == 1 or papers.height < PARALLEL_MIN_ROWS:
+        return _extract_slice(papers)
+    slices = (papers.slice(i, SLICE_ROWS) for i in range(0, papers.height, SLICE_ROWS))
+    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+        parts = list(pool.map(_extract_slice, slices))
+    return pl.concat([c for c, _ in parts]), pl.concat([f for _, f in parts])
