@@ -52,12 +52,24 @@ screenshot: setup browser
 test-fast: setup
 	$(BIN)/python -m pytest -n 2 -q -m "not browser"
 
-## benchmarks (they print figures; see bench/): corpus generator + per-stage ETL scaling table
-bench: setup
-	$(BIN)/python bench/etl_bench.py --sizes 10k 100k 1M
+## benchmarks (they print figures; see bench/): ETL scaling table (10k, 100k, 1M abstracts, refreshes),
+## ClaimBoard's extractor against quantulum3, the dashboard over HTTP at 1M claims, ingest of 1 GB files
+$(VENV)/.bench-installed: $(VENV)/.installed
+	$(BIN)/python -m pip install -q -e ".[test,bench]"
+	touch $@
 
-bench-quick: setup
+bench: $(VENV)/.bench-installed
+	$(BIN)/python bench/etl_bench.py --sizes 10k 100k 1M
+	$(BIN)/python bench/peer_bench.py
+	$(BIN)/python bench/dashboard_bench.py
+	$(BIN)/python bench/ingest_bench.py
+
+## the same benchmarks at small sizes: a few minutes
+bench-quick: $(VENV)/.bench-installed
 	$(BIN)/python bench/etl_bench.py --quick
+	$(BIN)/python bench/peer_bench.py --quick
+	$(BIN)/python bench/dashboard_bench.py --quick
+	$(BIN)/python bench/ingest_bench.py --size 50MB
 
 ## fuzz the readers and the extractor: 100k generated cases (CASES=... to change)
 fuzz: setup

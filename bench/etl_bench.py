@@ -2,8 +2,9 @@
 
 For each size a synthetic corpus is generated (bench/corpus.py, cached under --work) and the whole
 ETL runs on it through etl.pipeline.run_etl in a fresh child process (so peak RSS is per size);
-the manifest's stage_seconds give the per-stage figures. A second child then times a no-change
-`claimboard refresh` on the same store and sources.
+the manifest's stage_seconds give the per-stage figures. Further children then time `claimboard
+refresh` on the same store: one that fills the refresh caches, a no-change one, and one after 1% of
+the abstracts were edited (the edited file is restored afterwards).
 
 examples:
   python bench/etl_bench.py --quick                 # 10k and 100k, a few minutes
@@ -50,11 +51,11 @@ print(json.dumps(out))
 """
 
 
-WORKERS = 1
+WORKERS: int | None = None  # None: the extractor's default (one worker process per core)
 
 
 def _child(mode: str, source: Path, store: Path) -> dict:
-    env = {**os.environ, "CLAIMBOARD_EXTRACT_WORKERS": str(WORKERS)}
+    env = {**os.environ, **({"CLAIMBOARD_EXTRACT_WORKERS": str(WORKERS)} if WORKERS else {})}
     proc = subprocess.run(
         [sys.executable, "-c", _CHILD.format(root=str(ROOT)), mode, str(source), str(store)],
         capture_output=True, text=True, check=False, env=env,
@@ -79,23 +80,57 @@ def refresh_available() -> bool:
     return Path(sys.executable).with_name("claimboard").exists()
 
 
+def edit_abstracts(source: Path, share: float) -> tuple[Path, bytes, int]:
+    """Append a sentence to ``share`` of all abstracts, all in the first JSONL shard.
+
+    Returns (edited file, its original bytes, papers edited) so the caller can restore it.
+    """
+    shards = sorted(source.glob("*.jsonl"))
+    total = sum(1 for shard in shards for _ in shard.open(encoding="utf-8"))
+    target, original = shards[0], shards[0].read_bytes()
+    lines = original.decode("utf-8").splitlines()
+    want = max(1, round(share * total))
+    step = max(1, len(lines) // want)
+    edited = 0
+    for i in range(0, len(lines), step):
+        if edited == want:
+            break
+        record = json.loads(lines[i])
+        record["abstract"] = record.get("abstract", "") + " The code is released."
+        lines[i] = json.dumps(record, ensure_ascii=False)
+        edited += 1
+    target.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return target, original, edited
+
+
 def bench_size(size: int, work: Path, seed: int, refresh: bool) -> dict:
     source = corpus(size, work, seed)
     store = work / f"store-{size}"
     subprocess.run(["rm", "-rf", str(store)], check=True)
+    print("  etl…", flush=True)
     etl = _child("etl", source, store)
     row = {"size": size, **etl}
     if refresh:
         # the first refresh fills the refresh caches (parsed sources, extractions); the second is the no-change one
+        print("  refresh (fills its caches)…", flush=True)
         row["refresh_first"] = _child("refresh", source, store)
+        print("  refresh, nothing changed…", flush=True)
         row["refresh"] = _child("refresh", source, store)
+        target, original, edited = edit_abstracts(source, 0.01)
+        try:
+            print(f"  refresh, {edited} abstracts (1%) edited…", flush=True)
+            row["refresh_changed"] = {**_child("refresh", source, store), "edited": edited}
+        finally:
+            target.write_bytes(original)
     return row
 
 
 def print_table(rows: list[dict]) -> None:
-    head = f"{'papers':>9} " + " ".join(f"{s:>15}" for s in STAGES) + f" {'end-to-end':>16} {'peak RSS':>9} {'refresh':>8}"
-    print("\nseconds (abstracts/s) per stage; end to end = sum of stages; peak RSS of the ETL process;")
-    print("refresh = wall time of a no-change `claimboard refresh` (after one that filled its caches)")
+    head = (f"{'papers':>9} " + " ".join(f"{s:>15}" for s in STAGES)
+            + f" {'end-to-end':>16} {'peak RSS':>9} {'refresh':>8} {'1% edit':>8}")
+    print("\nseconds (abstracts/s) per stage; end to end = sum of stages; peak RSS of the ETL process and its workers;")
+    print("refresh = wall time of a no-change `claimboard refresh` (after one that filled its caches);")
+    print("1% edit = wall time of a refresh after 1% of the abstracts were edited")
     print(head)
     print("-" * len(head))
     for row in rows:
@@ -105,11 +140,15 @@ def print_table(rows: list[dict]) -> None:
             sec = row["stages"].get(stage, 0.0)
             cells.append(f"{sec:6.2f} ({n / sec if sec else 0:6.0f})")
         total = sum(row["stages"].values())
-        refresh = f"{row['refresh']['wall']:7.2f}s" if "refresh" in row else "       -"
-        if "refresh" in row and row["refresh"]["exit"] != 0:
-            refresh = f"exit {row['refresh']['exit']}"
         print(f"{n:>9} " + " ".join(f"{c:>15}" for c in cells)
-              + f" {total:6.2f} ({n / total:7.0f}) {row['peak_rss_mb']:7.0f}MB {refresh}")
+              + f" {total:6.2f} ({n / total:7.0f}) {row['peak_rss_mb']:7.0f}MB"
+              + f" {_refresh_cell(row.get('refresh')):>8} {_refresh_cell(row.get('refresh_changed')):>8}")
+
+
+def _refresh_cell(run: dict | None) -> str:
+    if run is None:
+        return "-"
+    return f"{run['wall']:.2f}s" if run["exit"] == 0 else f"exit {run['exit']}"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -121,10 +160,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="10k and 100k only")
     parser.add_argument("--work", type=Path, default=Path("/tmp/claimboard-bench"), help="corpora and stores (default %(default)s)")
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--no-refresh", action="store_true", help="skip the no-change refresh timing")
+    parser.add_argument("--no-refresh", action="store_true", help="skip the refresh timings")
     parser.add_argument("--json", type=Path, help="also write the rows as JSON here")
-    parser.add_argument("--workers", type=int, default=1,
-                        help="CLAIMBOARD_EXTRACT_WORKERS for the runs (default 1: no extraction processes)")
+    parser.add_argument("--workers", type=int, default=None,
+                        help="CLAIMBOARD_EXTRACT_WORKERS for the runs (default: one extraction process per core)")
     args = parser.parse_args(argv)
     global WORKERS
     WORKERS = args.workers

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import re
+
+import polars as pl
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from etl.extract import extract_record
+from etl.extract import RULES, candidate_sentences, extract_record, find_candidates
 
 FRAGMENTS = [
     "2.1x", "2.1×", "3.5 times", "6.0times", "2.4\\times", "8{times}", "3-fold", "1,000x", "45%", "45\\%",
@@ -42,3 +45,42 @@ def test_never_raises_and_offsets_hold(title, abstract):
 @given(abstract=claimish)
 def test_claim_like_text_keeps_invariants(abstract):
     check_invariants("X: y", abstract)
+
+
+def _python_sentences(text: str) -> list[str]:
+    """The GUIDE's sentence rule written plainly: a boundary is [.!?] + whitespace before a capital,
+    digit, bracket or quote, unless the text since the last boundary ends with an abbreviation."""
+    abbreviations = tuple(RULES["sentences"]["abbreviations"])
+    out, start = [], 0
+    space = r"(?:(?![\x1c-\x1f])\s)"  # Unicode White_Space, as in Rust (Python's \s adds \x1c-\x1f)
+    for m in re.finditer(rf"(?<=[.!?]){space}+(?=[A-Z0-9(\[“\"\\])", text):
+        if text[start : m.start()].lower().endswith(abbreviations):
+            continue
+        out.append((start, text[start : m.start()]))
+        start = m.end()
+    if start < len(text):
+        out.append((start, text[start:]))
+    return out
+
+
+sentence_texts = st.lists(
+    st.sampled_from(FRAGMENTS + ["Fig.", "No.", "et al.", "A", "B.", "3.", "!", "?", "  ", "\t", "“Q", "[1]"]), max_size=30
+).map(" ".join)
+
+
+@settings(max_examples=300, deadline=None)
+@given(text=st.one_of(sentence_texts, st.text(max_size=200)))
+def test_polars_sentence_split_matches_the_plain_rule(text):
+    frame = pl.DataFrame({"paper_id": ["p"], "abstract": [text]})
+    got = [(s, t) for _, _, s, t in candidate_sentences(frame).iter_rows()]
+    want = [(s, t) for s, t in _python_sentences(text) if re.search(RULES["prefilter"]["claims_re"].replace("(?i)", ""), t, re.I)]
+    assert got == want
+    assert all(text[s : s + len(t)] == t for s, t in got)
+
+
+@settings(max_examples=500, deadline=None)
+@given(text=st.one_of(claimish, st.text(max_size=120)))
+def test_claims_prefilter_fires_wherever_a_candidate_is_found(text):
+    """The Polars prefilter may only ever over-approximate the Python candidate grammar."""
+    if find_candidates(text):
+        assert pl.Series([text]).str.contains(RULES["prefilter"]["claims_re"]).item()
