@@ -158,7 +158,6 @@ _CARRY_OVER_RE = re.compile(_BASE["carry_over_re"], _FLAGS)
 _BASELINE_EMPTY_RE = re.compile(_BASE["empty_re"], _FLAGS)
 _OF_NAME_BY_RE = re.compile(_BASE["of_name_by_re"])
 
-_WORD_RE = re.compile(r"\S+")
 # cheap necessary condition for CANDIDATE_RE, checked first on every sentence
 _QUICK_CANDIDATE_RE = re.compile(r"(?=[\dtdhmf])(?:\d|twice|doubl|half|halv|magnitude|times|fold)", _FLAGS)
 _GOVERNED_BY_RE = re.compile(r"\bby\s+(?:up\s+to\s+|an?\s+average\s+of\s+|over\s+|more\s+than\s+|about\s+|nearly\s+)?\W*\Z")
@@ -234,7 +233,7 @@ def parse_number(raw: str) -> float:
 
 def words_between(text: str, a: int, b: int) -> int:
     """How many words separate offsets a <= b of text."""
-    return len(_WORD_RE.findall(text[a:b])) if b > a else 0
+    return len(text[a:b].split()) if b > a else 0
 
 
 # ───────────────────────────── candidates ─────────────────────────────
