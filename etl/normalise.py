@@ -65,6 +65,8 @@ class Registry:
     baseline_kind: dict[str, str]
     hardware_variants: dict[str, dict[str, re.Pattern[str]]]  # family -> variant -> pattern
     model_mention: re.Pattern[str]  # case-sensitive search over whole abstracts
+    model_scan: str  # the same search for Polars (Rust regex): see paper_models
+    model_trigger: str  # where the two searches could disagree: see paper_models
 
 
 @cache
@@ -86,6 +88,9 @@ def registry(path: Path = REGISTRY_PATH) -> Registry:
             "(?=[" + "".join(sorted({re.escape(a[0]) for a in model_aliases if a})) + r"])(?<![\w])(?:"
             + "|".join(map(re.escape, model_aliases)) + r")(?![A-Za-z])"
         ),
+        model_scan=r"(?-u:\b)(?:" + "|".join(pl.escape_regex(a) for a in model_aliases if a) + r")(?:[^A-Za-z]|$)",
+        model_trigger=r"[\p{L}\p{N}&&[^\x00-\x7F]]["
+        + "".join(sorted({pl.escape_regex(a[0]) for a in model_aliases if a})) + "]",
     )
 
 
@@ -101,7 +106,10 @@ def hardware_family(raw: str | None) -> str | None:
 
 def hardware_canonical(raw: str | None) -> str | None:
     """Family plus the variant when the mention states one ("A100 80GB"), else the family."""
-    family = hardware_family(raw)
+    return _with_variant(raw, hardware_family(raw))
+
+
+def _with_variant(raw: str | None, family: str | None) -> str | None:
     if family is None:
         return None
     variants = registry().hardware_variants[family]
@@ -120,32 +128,147 @@ def claim_id(paper_id: str, start: int, text: str) -> str:
     return "c" + hashlib.sha1(f"{paper_id}:{start}:{text}".encode()).hexdigest()[:16]
 
 
+def claim_ids(claims: pl.DataFrame) -> pl.Series:
+    """``claim_id`` of every row (paper_id, start, text), the keys built by Polars, hashed in one pass."""
+    if not claims.schema["start"].is_integer():  # str() of anything else may not be Polars' cast
+        rows = zip(claims["paper_id"].to_list(), claims["start"].to_list(), claims["text"].to_list())
+        return pl.Series("claim_id", [claim_id(*row) for row in rows], dtype=pl.Utf8)
+    as_text = [pl.col(c).cast(pl.Utf8).fill_null("None") for c in ("paper_id", "start", "text")]  # f"{None}"
+    keys = claims.select(pl.concat_str(as_text, separator=":").cast(pl.Binary)).to_series().to_list()
+    sha1 = hashlib.sha1
+    digests = pl.Series("claim_id", [sha1(key).hexdigest() for key in keys], dtype=pl.Utf8)
+    return pl.select(pl.lit("c") + digests.str.head(16)).to_series().alias("claim_id")
+
+
 def _lookup(values: pl.Series, fn) -> dict[str, str | None]:
     """Apply a Python lookup once per distinct value (mentions repeat a lot across papers)."""
     return {v: fn(v) for v in values.drop_nulls().unique().to_list()}
+
+
+def join_rows(left: pl.DataFrame, right: pl.DataFrame, on: str, how: str) -> tuple[pl.Series, pl.Series]:
+    """The row positions ``left.join(right, on=on, how=how)`` pairs up, in that join's row order.
+
+    A join without ``maintain_order`` orders its rows as Polars sees fit (and not always in the
+    left frame's order); it decides from the keys alone, so joining only the keys with their
+    row numbers gives the same pairs in the same order. Gathering the other columns by them
+    (``take``) then rebuilds the join's result without carrying every column through it.
+    """
+    pairs = left.select(on).with_row_index("_left").join(
+        right.select(on).with_row_index("_right"), on=on, how=how
+    )
+    return pairs["_left"], pairs["_right"]
+
+
+def take(frame: pl.DataFrame, rows: pl.Series) -> pl.DataFrame:
+    """``frame[rows]`` (a null row number gives a null row), or ``frame`` itself when rows are 0..n-1.
+
+    Gathered in a lazy query: its strings stay views into the frame's buffers, where the eager
+    gather compacts them into new ones (a copy of the abstracts, ~0.7 GB at a million claims).
+    """
+    if rows.len() == frame.height and not rows.null_count() and rows.equals(
+        pl.int_range(frame.height, dtype=rows.dtype, eager=True)
+    ):
+        return frame
+    return frame.lazy().select(pl.all().gather(rows)).collect()
+
+
+def join_columns(left: pl.DataFrame, right: pl.DataFrame, on: str, how: str) -> pl.DataFrame | None:
+    """``left.join(right, on=on, how=how)`` through ``join_rows``; None if column names would clash."""
+    if set(left.columns) & set(right.columns) - {on}:
+        return None
+    at_left, at_right = join_rows(left, right, on, how)
+    return take(left, at_left).hstack(take(right.drop(on), at_right).get_columns())
+
+
+def _canonical_list(column: str, canonical: dict[str, str | None]) -> pl.Expr:
+    """Each list of raw mentions as its distinct known canonical names, in order of first mention.
+
+    drop_nulls and unique inside list.eval: several times faster than list.drop_nulls() and
+    list.unique() after it, same result.
+    """
+    return pl.col(column).list.eval(
+        pl.element()
+        .replace_strict(canonical, default=None, return_dtype=pl.Utf8)
+        .drop_nulls()
+        .unique(maintain_order=True)
+    )
+
+
+def paper_models(papers: pl.DataFrame) -> pl.DataFrame:
+    """(paper_id, models): ``model_families`` of every abstract, found by one Polars scan.
+
+    Rust regex has no look-arounds, so ``registry().model_scan`` is ``model_mention`` with the
+    look-behind as an ASCII word boundary and the look-ahead consuming the character after the
+    alias (never an ASCII letter, so never where the next mention starts): a match is the alias
+    plus one character, or the alias alone at the very end of the text. The two searches can
+    only disagree right after a non-ASCII letter or digit (a word character for ``re``, not for
+    the ASCII boundary: ``model_trigger``) or at the end of the text; the few abstracts where
+    that can happen go through ``model_families`` itself.
+    """
+    reg = registry()
+    abstract, found = pl.col("abstract"), pl.col("found")
+    scan = papers.select("paper_id", "abstract", found=abstract.str.extract_all(reg.model_scan)).with_columns(
+        at_end=((found.list.len() > 0) & abstract.str.ends_with(found.list.last())).fill_null(False),
+        non_ascii=(abstract.str.len_bytes() != abstract.str.len_chars()).fill_null(False),
+    )
+    redo = pl.concat([
+        scan.with_row_index("row").filter("at_end").select("row", "abstract"),
+        # the trigger search is slow-ish: only where there is non-ASCII text at all
+        scan.with_row_index("row").filter(pl.col("non_ascii") & ~pl.col("at_end"))
+        .filter(abstract.str.contains(reg.model_trigger))
+        .select("row", "abstract"),
+    ])
+    # a match is the mention plus the character after it: look each distinct one up once
+    matches = scan.select(found.explode().drop_nulls().unique()).to_series().to_list()
+    families = {match: reg.models.canonical(match[:-1]) for match in matches}
+    models = scan.select(
+        _canonical_list("found", families).fill_null(pl.lit([], dtype=pl.List(pl.Utf8))).alias("models")
+    ).to_series()
+    if redo.height:
+        exact = pl.Series("models", [model_families(a) for a in redo["abstract"].to_list()], dtype=pl.List(pl.Utf8))
+        # row i takes the scan's list, or the exact one appended after them when it was redone
+        order = pl.int_range(scan.height, dtype=pl.UInt32, eager=True).scatter(
+            redo["row"], pl.int_range(scan.height, scan.height + redo.height, dtype=pl.UInt32, eager=True)
+        )
+        models = pl.concat([models, exact]).gather(order)
+    return pl.DataFrame([scan["paper_id"], models])
+
+
+def distinct(values: pl.Series) -> bool:
+    """True when no two values are equal, judged by their hashes (fast).
+
+    False means "maybe not": a hash collision (rare) or two nulls (duplicates to Pandera too).
+    """
+    return values.hash().n_unique() == values.len()
+
+
+def _aligned(a: pl.Series, b: pl.Series) -> bool:
+    """The same ids in the same order, each once and none null: the rows pair up without a join."""
+    return not a.null_count() and a.equals(b) and distinct(a)
 
 
 def normalise_facts(facts_raw: pl.DataFrame, papers: pl.DataFrame) -> pl.DataFrame:
     """Canonical hardware per paper plus the shared axes (largest size, largest GPU count)."""
     mentions = facts_raw.select(pl.col("hardware_raw").explode()).to_series()
     families = _lookup(mentions, hardware_family)
-    canonical = _lookup(mentions, hardware_canonical)
-    abstracts = papers.select("paper_id", "abstract")
-    models = {pid: model_families(abstract) for pid, abstract in abstracts.iter_rows()}
+    canonical = {raw: _with_variant(raw, family) for raw, family in families.items()}  # hardware_canonical
+    models = paper_models(papers)
+    if _aligned(models["paper_id"], facts_raw["paper_id"]):
+        facts, paper_families = facts_raw, models["models"]  # one facts row per paper, in order: no join
+    else:  # as a dict from paper_id would: the last paper of an id wins, an unknown id has none
+        models = models.unique("paper_id", keep="last", maintain_order=True).rename({"models": "_models"})
+        facts = facts_raw.join(models, on="paper_id", how="left", maintain_order="left")
+        paper_families = pl.col("_models").fill_null(pl.lit([], dtype=pl.List(pl.Utf8)))
     return (
-        facts_raw.with_columns(
-            hardware=pl.col("hardware_raw").list.eval(
-                pl.element().replace_strict(canonical, default=None, return_dtype=pl.Utf8)
-            ).list.drop_nulls().list.unique(maintain_order=True),
-            hardware_family=pl.col("hardware_raw").list.eval(
-                pl.element().replace_strict(families, default=None, return_dtype=pl.Utf8)
-            ).list.drop_nulls().list.unique(maintain_order=True),
-            models=pl.col("paper_id").replace_strict(models, default=[], return_dtype=pl.List(pl.Utf8)),
+        facts.with_columns(
+            hardware=_canonical_list("hardware_raw", canonical),
+            hardware_family=_canonical_list("hardware_raw", families),
+            models=paper_families,
             model_size_params=pl.col("model_sizes").list.max(),
             gpu_count=pl.col("gpu_counts").list.max(),
         )
         .with_columns(hardware_primary=pl.col("hardware").list.first())
-        .drop("system", "is_systems", strict=False)
+        .drop("system", "is_systems", "_models", strict=False)
     )
 
 
@@ -153,23 +276,21 @@ def normalise_claims(claims_raw: pl.DataFrame, facts: pl.DataFrame) -> pl.DataFr
     """Claim ids, canonical baselines and the paper's shared axes on every claim row."""
     baselines = _lookup(claims_raw["baseline_raw"], canonical_baseline)
     axes = facts.select("paper_id", "model_size_params", "gpu_count", hardware=pl.col("hardware_primary"))
-    return (
-        claims_raw.with_columns(
-            claim_id=pl.Series(
-                [claim_id(p, s, t) for p, s, t in zip(
-                    claims_raw["paper_id"].to_list(), claims_raw["start"].to_list(), claims_raw["text"].to_list()
-                )],
-                dtype=pl.Utf8,
-            ),
-            baseline=pl.col("baseline_raw").replace_strict(baselines, default=None, return_dtype=pl.Utf8),
-        )
-        .join(axes, on="paper_id", how="left")
-        .select("claim_id", pl.exclude("claim_id"))
+    claims = claims_raw.with_columns(
+        claim_ids(claims_raw),
+        baseline=pl.col("baseline_raw").replace_strict(baselines, default=None, return_dtype=pl.Utf8),
     )
+    joined = join_columns(claims, axes, "paper_id", "left")  # the claim columns stay put
+    if joined is None:
+        joined = claims.join(axes, on="paper_id", how="left")
+    return joined.select("claim_id", pl.exclude("claim_id"))
 
 
 def normalise_papers(papers: pl.DataFrame, facts_raw: pl.DataFrame) -> pl.DataFrame:
     """Papers gain the paper-level verdicts the extractor made: system name, is_systems."""
-    return papers.join(facts_raw.select("paper_id", "system", "is_systems"), on="paper_id", how="left").with_columns(
-        pl.col("is_systems").fill_null(False)
-    )
+    verdicts = facts_raw.select("paper_id", "system", "is_systems")
+    # the join's own rows without moving the abstracts, unless it has to reorder the papers
+    joined = join_columns(papers, verdicts, "paper_id", "left")
+    if joined is None:
+        joined = papers.join(verdicts, on="paper_id", how="left")
+    return joined.with_columns(pl.col("is_systems").fill_null(False))

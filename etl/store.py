@@ -29,6 +29,9 @@ TABLES = ("papers", "claims", "facts", "quarantine")
 CURRENT = "current"
 RUNS_LOG = "runs.jsonl"
 DEFAULT_STORE = Path("data/store")
+#: Parquet row groups of at most this many rows: the writer buffers a row group or two at a time,
+#: and with a million papers (~1.4 GB of abstracts) the default size costs ~300 MB more peak memory.
+ROW_GROUP_ROWS = 65_536
 
 
 class StoreError(RuntimeError):
@@ -81,7 +84,7 @@ def write_snapshot(store: Path, run_id: str, tables: dict[str, pl.DataFrame], ma
     try:
         tmp.mkdir(parents=True, exist_ok=False)
         for name in TABLES:
-            tables[name].write_parquet(tmp / f"{name}.parquet", statistics=True)
+            tables[name].write_parquet(tmp / f"{name}.parquet", statistics=True, row_group_size=ROW_GROUP_ROWS)
         with open(tmp / "manifest.json", "w", encoding="utf-8") as fh:
             json.dump(manifest, fh, indent=2, default=str)
         for child in tmp.iterdir():

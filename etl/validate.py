@@ -7,9 +7,12 @@ Nothing is dropped silently: every removed row is a quarantine row with a reason
 
 from __future__ import annotations
 
+from functools import cache
+
 import pandera.polars as pa
 import polars as pl
 
+from etl.normalise import distinct, join_rows, take
 from etl.schemas import (
     ClaimInAbstractSchema,
     ClaimSchema,
@@ -71,6 +74,31 @@ def quarantine_rows(
     )
 
 
+@cache
+def _schemas(model: type[pa.DataFrameModel]) -> tuple[pa.DataFrameSchema, pa.DataFrameSchema, tuple[str, ...]]:
+    """The model's schema, the same without its per-column uniqueness checks, and those columns."""
+    schema = model.to_schema()
+    unique = tuple(name for name, column in schema.columns.items() if column.unique)
+    return schema, schema.update_columns({name: {"unique": False} for name in unique}), unique
+
+
+def _as_validated(schema: pa.DataFrameSchema, frame: pl.DataFrame) -> pl.DataFrame:
+    """What ``schema.validate`` returns for rows known to pass every check, without checking again.
+
+    Validation leaves a frame as it is apart from dropping the columns a ``strict="filter"``
+    schema does not name (nothing here coerces, adds columns, fills defaults or orders them);
+    a schema that does any of that is simply validated.
+    """
+    columns = schema.columns.values()
+    if schema.coerce or schema.ordered or schema.add_missing_columns or any(
+        c.coerce or c.regex or c.default is not None for c in columns
+    ):
+        return schema.validate(frame, lazy=True)
+    if schema.strict == "filter":
+        return frame.select([c for c in frame.columns if c in schema.columns])
+    return frame
+
+
 def split_valid(
     frame: pl.DataFrame, model: type[pa.DataFrameModel], source: pl.Expr, hide: tuple[str, ...] = ()
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
@@ -78,9 +106,17 @@ def split_valid(
 
     A failure not tied to a row (a missing column, a wrong dtype) is a bug in an earlier
     stage, not bad data, so it is raised rather than quarantined.
+
+    Pandera's uniqueness check (``is_duplicated`` on strings) is most of the time at a million
+    rows; when the values' hashes are already all distinct it cannot fail, and the schema
+    without it gives the same result. Several nulls are duplicates to Pandera and have equal
+    hashes, so they keep the check.
     """
+    schema, without_unique, unique = _schemas(model)
+    if unique and all(name in frame.columns and distinct(frame[name]) for name in unique):
+        schema = without_unique
     try:
-        return model.validate(frame, lazy=True), empty_quarantine()
+        return schema.validate(frame, lazy=True), empty_quarantine()
     except pa.errors.SchemaErrors as err:
         cases = err.failure_cases
     if cases["index"].null_count():
@@ -97,7 +133,8 @@ def split_valid(
     )
     bad = reasons["index"]
     valid = frame.with_row_index("index").filter(~pl.col("index").is_in(bad.implode())).drop("index")
-    return model.validate(valid, lazy=True), quarantine_rows(frame, source, reasons, hide)
+    # every row-level failure is in ``bad``, so the rest pass: no second validation
+    return _as_validated(schema, valid), quarantine_rows(frame, source, reasons, hide)
 
 
 def validate_papers(papers: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
@@ -110,13 +147,20 @@ def validate_facts(facts: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
 
 def validate_claims(claims: pl.DataFrame, papers: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Claims must belong to a valid paper and their offsets must point at their text."""
-    orphans = claims.join(papers.select("paper_id"), on="paper_id", how="anti")
+    flagged = flag_warnings(claims, "claims")
+    if "abstract" in claims.columns:
+        orphans = claims.join(papers.select("paper_id"), on="paper_id", how="anti")
+        with_abstract = flagged.join(papers.select("paper_id", "abstract"), on="paper_id", how="inner")
+    else:
+        # the inner join's rows from the ids alone; the claim columns and abstracts are then
+        # gathered (not hashed through the join); an anti join keeps the rows the inner one
+        # does not, in order
+        at_claim, at_paper = join_rows(claims, papers, "paper_id", "inner")
+        orphans = claims.with_row_index("_row").filter(~pl.col("_row").is_in(at_claim.implode())).drop("_row")
+        with_abstract = take(flagged, at_claim).with_columns(take(papers.select("abstract"), at_paper).to_series())
     orphan_reasons = pl.DataFrame(
         {"index": range(orphans.height), "reason": "paper_id not in papers"},
         schema={"index": pl.UInt32, "reason": pl.Utf8},
-    )
-    with_abstract = flag_warnings(claims, "claims").join(
-        papers.select("paper_id", "abstract"), on="paper_id", how="inner"
     )
     valid, bad = split_valid(with_abstract, ClaimInAbstractSchema, pl.col("paper_id"), hide=("abstract",))
     quarantine = pl.concat([quarantine_rows(orphans, pl.col("paper_id"), orphan_reasons), bad])

@@ -1,17 +1,26 @@
 """The alias registry: raw mentions onto canonical names, never forced onto a wrong one."""
 
+import re
+import tomllib
+
 import polars as pl
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from etl.normalise import (
+    REGISTRY_PATH,
     canonical_baseline,
     claim_id,
+    claim_ids,
     hardware_canonical,
     hardware_family,
+    join_columns,
     mention_key,
     model_families,
     normalise_claims,
     normalise_facts,
+    paper_models,
 )
 
 
@@ -123,3 +132,68 @@ def test_normalise_claims_adds_ids_baselines_and_axes():
     assert claims["baseline_raw"].to_list() == ["vLLM", "prior work"]
     assert claims["gpu_count"].to_list() == [8, None]
     assert claims["hardware"].to_list() == ["A100 80GB", None]
+
+
+# ------------------------------------------------- the vectorised paths equal the per-row ones
+
+TRICKY_TEXTS = [
+    "OPT OPT, LLaMA-1x Qwen25 Flan-T5 éOPT _OPT 2OPT Mixtral 8x7B.",
+    "We use Qwen2",  # a mention at the very end of the text
+    "ends with OPT", "xOPT ", "OPTéLLaMA and ²BERT", "Llama-3.1 and GPT3", "", "nothing here",
+    "Vision Transformer; ViT-B", "Gemma 2 and Gemma-2 then Qwen2x", "ⒶBERT and \u0301Falcon",
+    "“Qwen2” — Mistral",
+    "日本Gemma and ٣Vicuna", "‿ViT", "Phi4-mini, Phi-3-mini", "LLaMA-1", "Qwen25",
+]
+
+
+def _models_per_row(texts: list[str]) -> list[list[str]]:
+    papers = pl.DataFrame({"paper_id": [str(i) for i in range(len(texts))], "abstract": texts})
+    return paper_models(papers)["models"].to_list()
+
+
+def test_paper_models_equals_model_families_on_tricky_texts():
+    assert _models_per_row(TRICKY_TEXTS) == [model_families(t) for t in TRICKY_TEXTS]
+
+
+_ALIASES = sorted({a for m in tomllib.loads(REGISTRY_PATH.read_text())["model"] for a in [m["name"], *m["aliases"]]})
+# separators, word characters (ASCII and not) and marks that \w and the ASCII boundary see differently
+_AROUND = [" ", "", "-", ".", ",", "_", "x", "s", "1", "2", ".5", "é", "²", "Ⓐ", "\u0301", "日", "—", "’", "Ⅻ", "٣",
+           "‿"]
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.lists(st.sampled_from(_ALIASES + _AROUND), max_size=12).map("".join), min_size=1, max_size=30))
+def test_paper_models_equals_model_families_on_generated_texts(texts):
+    assert _models_per_row(texts) == [model_families(t) for t in texts]
+
+
+def test_non_ascii_word_characters_are_letters_or_digits():
+    """model_trigger relies on it: every non-ASCII character re's \\w matches is a Unicode letter or digit."""
+    chars = "".join(chr(c) for c in range(0x80, 0x110000) if not 0xD800 <= c <= 0xDFFF)
+    words = pl.Series(re.findall(r"\w", chars))
+    assert words.str.contains(r"^[\p{L}\p{N}]$").all()
+
+
+def test_claim_ids_equal_claim_id_per_row():
+    frame = pl.DataFrame(
+        {"paper_id": ["p1", "p1", "p2", "ünï", None], "start": [3, 4, 3, 0, 7],
+         "text": ["2x", "2x", "2x", "×3", None]}
+    )
+    expected = [claim_id(p, s, t) for p, s, t in frame.iter_rows()]
+    assert claim_ids(frame).to_list() == expected
+
+
+def test_models_follow_paper_ids_when_facts_are_not_in_paper_order():
+    """Not one facts row per paper in order: by id, the last paper of an id wins, an unknown id has none."""
+    papers = pl.DataFrame({"paper_id": ["a", "b", "a"], "abstract": ["OPT here", "BERT here", "GPT-3 here"]})
+    facts_raw = _facts_raw().with_columns(paper_id=pl.Series(["b", "a"]))
+    facts_raw = pl.concat([facts_raw, facts_raw.head(1).with_columns(paper_id=pl.lit("zzz"))])
+    assert normalise_facts(facts_raw, papers)["models"].to_list() == [["BERT"], ["GPT-3"], []]
+
+
+@pytest.mark.parametrize("how", ["left", "inner"])
+def test_join_columns_equals_the_join(how):
+    left = pl.DataFrame({"k": ["a", "b", None, "c", "a", "x"], "v": [1, 2, 3, 4, 5, 6], "s": list("uvwxyz")})
+    right = pl.DataFrame({"k": ["c", "a", "a", None, "b"], "w": [10.0, 20.0, 30.0, 40.0, 50.0]})
+    assert join_columns(left, right, "k", how).equals(left.join(right, on="k", how=how))
+    assert join_columns(left, left, "k", how) is None  # clashing names: the caller joins itself
