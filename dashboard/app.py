@@ -2,7 +2,9 @@
 
     CLAIMBOARD_STORE=data/store gunicorn -w 4 -b 127.0.0.1:8050 dashboard.app:server
 
-Workers share nothing but the store's files: each keeps one read-only cached snapshot.
+Workers share nothing but the store's files: each keeps one read-only cached snapshot, loaded in
+the background as the worker boots (or, under ``gunicorn --preload``, once in the master and
+shared copy-on-write by the workers).
 """
 
 from __future__ import annotations
@@ -13,15 +15,17 @@ from pathlib import Path
 from dash import Dash
 from dash.exceptions import DependencyException
 
-from dashboard import callbacks, layout
+from dashboard import callbacks, layout, views
 from dashboard.data import SnapshotCache
 from etl.store import DEFAULT_STORE, StoreError
 
 ASSETS = Path(__file__).resolve().parent.parent / "assets"
 
 
-def create_app(store: Path | str = DEFAULT_STORE) -> Dash:
-    cache = SnapshotCache(Path(store))
+def create_app(store: Path | str = DEFAULT_STORE, *, preload: bool = False) -> Dash:
+    """The app on ``store``; ``preload`` starts loading the current snapshot in the background
+    now instead of on the first request."""
+    cache = SnapshotCache(Path(store), warm=views.warm)
     app = Dash(
         __name__,
         title="ClaimBoard",
@@ -43,7 +47,10 @@ def create_app(store: Path | str = DEFAULT_STORE) -> Dash:
     # is a 404, not a 500
     app.server.register_error_handler(DependencyException, lambda err: ("Not found", 404))
     callbacks.register(app, cache)
+    if preload:
+        cache.preload()
     return app
 
 
-server = create_app(os.environ.get("CLAIMBOARD_STORE", DEFAULT_STORE)).server
+# a WSGI server given a store (CLAIMBOARD_STORE) starts loading it as the worker boots
+server = create_app(os.environ.get("CLAIMBOARD_STORE", DEFAULT_STORE), preload="CLAIMBOARD_STORE" in os.environ).server

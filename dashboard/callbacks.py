@@ -104,11 +104,11 @@ def caption_outputs(board: Board | None, problem: str | None, search: str | None
         notices.append(layout.message("Some values in the link were not understood and are ignored: " + "; ".join(ignored) + ".", "warning"))
     if board is None:
         return filters.describe(), "", notices, layout.message(problem or "", "error")
-    rows = board.rows(filters)
-    if rows.is_empty():
+    selection = board.select(filters)
+    if selection.is_empty():
         notices.append(layout.message(views.NO_MATCH, "info"))
-    flagged = rows.filter(pl.col("warning").is_not_null()).height
-    counts = views.counts_line(rows) + (f" · {flagged:,} flagged ⚠ (see the warning column)" if flagged else "")
+    flagged = selection.flagged()
+    counts = views.counts_line(selection) + (f" · {flagged:,} flagged ⚠ (see the warning column)" if flagged else "")
     return filters.describe(), counts, notices, None
 
 
@@ -123,7 +123,7 @@ def landscape_outputs(board: Board | None, search: str | None) -> tuple:
     if board is None:
         return figures.empty_figure("No snapshot to show yet."), []
     view = views.build_view(board, filters.replace(tab="landscape"))
-    return view.figure, layout.notes_list(view.notes)
+    return view.figure, layout.notes_list(view.notes, view.sampled)
 
 
 def side_outputs(board: Board | None, search: str | None) -> tuple:
@@ -131,8 +131,10 @@ def side_outputs(board: Board | None, search: str | None) -> tuple:
     if board is None:
         return figures.empty_figure("No snapshot to show yet."), None, []
     view = views.build_view(board, filters)
-    facts = layout.facts_table(*views.facts_table(board, filters, view.rows)) if len(filters.papers) >= 2 else None
-    return view.figure, facts, layout.notes_list(view.notes)
+    facts = None
+    if len(filters.papers) >= 2:
+        facts = layout.facts_table(*views.facts_table(board, filters, view.rows, view.extra.get("papers")))
+    return view.figure, facts, layout.notes_list(view.notes, view.sampled)
 
 
 def baselines_outputs(board: Board | None, search: str | None) -> tuple:
@@ -141,14 +143,16 @@ def baselines_outputs(board: Board | None, search: str | None) -> tuple:
     if board is None:
         return figures.empty_figure("No snapshot to show yet."), [], [], [], []
     view = views.build_view(board, filters)
-    stats = figures.baseline_stats(view.rows)
+    stats = view.extra["stats"]
     table = stats.select("baseline", "claims", "papers", pl.col("median").round(2)).to_dicts()
-    focused = view.rows.filter(pl.col("baseline") == filters.focus)
     notes = list(view.notes)
-    if focused.height > FOCUS_ROWS:
-        notes.append(f"The claims list shows the {FOCUS_ROWS} largest of {focused.height:,} claims against {filters.focus}.")
-    focus_rows = [views.table_record(r) for r in focused.sort("multiplier", descending=True).head(FOCUS_ROWS).to_dicts()]
-    return view.figure, table, stats["baseline"].to_list(), focus_rows, layout.notes_list(notes)
+    focus_rows = []
+    if filters.focus:
+        focused = view.selection.where(pl.col("baseline") == filters.focus)
+        if focused.height > FOCUS_ROWS:
+            notes.append(f"The claims list shows the {FOCUS_ROWS} largest of {focused.height:,} claims against {filters.focus}.")
+        focus_rows = [views.table_record(r) for r in views.largest(focused, "multiplier", FOCUS_ROWS).to_dicts()]
+    return view.figure, table, stats["baseline"].to_list(), focus_rows, layout.notes_list(notes, view.sampled)
 
 
 def table_outputs(board: Board | None, search: str | None, page: int | None, sort_by: list | None) -> tuple:
@@ -162,9 +166,26 @@ def table_outputs(board: Board | None, search: str | None, page: int | None, sor
         for s in (sort_by if isinstance(sort_by, list) else [])
         if isinstance(s, dict) and isinstance(s.get("column_id"), str)
     ]
-    rows = board.rows(parse(search))
-    records, pages = views.table_page(rows, page or 0, sort_by)
+    records, pages = views.table_page(board.select(parse(search)), page or 0, sort_by)
     return records, pages, min(page or 0, pages - 1)
+
+
+def most_upvoted(papers: pl.DataFrame, limit: int = PAPER_OPTIONS) -> pl.DataFrame:
+    """The ``limit`` papers with the most upvotes (unknown counts last, ties by id)."""
+    ranked = papers.select("paper_id", "system", "title", "upvotes").with_columns(votes=pl.col("upvotes").fill_null(-1))
+    return ranked.top_k(limit, by=["votes", "paper_id"], reverse=[False, True]).sort(
+        ["votes", "paper_id"], descending=[True, False]).drop("votes")
+
+
+def paper_search_text(board: Board) -> pl.Series:
+    """Lower-case "title system" of every paper (once per snapshot), for the compare box."""
+    return board.memo("paper_search", lambda: board.papers.select(
+        pl.concat_str(["title", "system"], separator=" ", ignore_nulls=True).str.to_lowercase()).to_series())
+
+
+def default_paper_options(board: Board) -> pl.DataFrame:
+    """What the compare box lists before anything is typed: the most upvoted systems papers."""
+    return board.memo("paper_options", lambda: most_upvoted(board.papers.filter(pl.col("is_systems"))))
 
 
 def paper_options(board: Board | None, typed: str | None, selected: list | None) -> list[dict]:
@@ -172,15 +193,14 @@ def paper_options(board: Board | None, typed: str | None, selected: list | None)
     if board is None:
         return []
     papers = board.papers
-    chosen = papers.filter(pl.col("paper_id").is_in(selected or []))
+    selected = [p for p in selected or [] if isinstance(p, str)][:MAX_PAPERS]
+    chosen = papers.filter(pl.col("paper_id").is_in(selected)) if selected else papers.clear()
     needle = (typed or "").strip().lower()
     if needle:
-        haystack = pl.concat_str(["title", "system"], separator=" ", ignore_nulls=True).str.to_lowercase()
-        matches = papers.filter(haystack.str.contains(needle, literal=True))
+        matches = most_upvoted(papers.filter(paper_search_text(board).str.contains(needle, literal=True)))
     else:
-        matches = papers.filter(pl.col("is_systems"))
-    matches = matches.sort("upvotes", descending=True, nulls_last=True).head(PAPER_OPTIONS)
-    options = pl.concat([chosen, matches]).unique("paper_id", keep="first", maintain_order=True)
+        matches = default_paper_options(board)
+    options = pl.concat([chosen.select(matches.columns), matches]).unique("paper_id", keep="first", maintain_order=True)
     return [
         {"label": f"{r['system']}: {r['title']}" if r["system"] else r["title"], "value": r["paper_id"]}
         for r in options.select("paper_id", "system", "title").to_dicts()

@@ -58,7 +58,7 @@ def configure_serve(parser: argparse.ArgumentParser) -> None:
 def run_serve(args: argparse.Namespace) -> int:
     from dashboard.app import create_app  # imports Dash: only when serving
 
-    app = create_app(args.store)
+    app = create_app(args.store, preload=True)
     scheduler = None
     if args.refresh_every:
         from etl.config import load_config

@@ -1,43 +1,97 @@
 """Snapshot loading for the dashboard: one read-only ``Board`` per process, swapped on publish.
 
 A ``Board`` is the current snapshot prepared once for every view: claims joined with their
-paper (title, system, date) and a lower-case search column, papers joined with their facts.
-``SnapshotCache`` holds at most one Board and re-reads the store's "current" pointer at most
-once per second, so a newly published snapshot is picked up without a restart and several
-gunicorn workers share nothing but the files.
+paper (title, system, date), a lower-case search column and a paper number, papers joined
+with their facts. ``SnapshotCache`` holds at most one Board and re-reads the store's "current"
+pointer at most once per second, so a newly published snapshot is picked up without a restart
+and several gunicorn workers share nothing but the files. The cache reads only the columns the
+dashboard shows (no abstracts) and only the first quarantined rows.
+
+Views never copy the whole claims frame: ``Board.select(filters)`` evaluates the filter as one
+Polars expression over the cached frame and keeps only the matching row numbers (a
+``Selection``); a view then gathers the few columns it needs, or a sample, or one table page.
+What does not depend on the filter (option lists, header counts, sort ranks) is computed
+once per snapshot.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+import json
+import os
 import threading
 import time
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 import polars as pl
 
 from dashboard.filters import PREVIOUS, Context, Filters
-from etl.store import Snapshot, StoreError, current_run_id, list_snapshots, load_snapshot, snapshots_dir
+from etl.store import TABLES, Snapshot, StoreError, current_run_id, list_snapshots, snapshots_dir
 
 PAPER_COLUMNS = ["paper_id", "title", "system", "is_systems", "published", "sources", "upvotes"]
+CLAIM_PAPER_COLUMNS = ["paper_id", "title", "system", "is_systems", "published"]  # copied onto each claim
+FACT_COLUMNS = ["paper_id", "model_sizes", "gpu_counts", "hardware", "models"]
+#: what the dashboard reads of each table (None: every column); the abstracts stay on disk
+READ_COLUMNS: dict[str, list[str] | None] = {"papers": PAPER_COLUMNS, "claims": None, "facts": FACT_COLUMNS,
+                                             "quarantine": None}
+QUARANTINE_ROWS = 200  # quarantined rows the header lists (the count is always exact)
+SEARCH_CHUNK = 250_000  # rows lower-cased at a time when building the search column
+SELECTIONS_KEPT = 8  # filtered row-number sets kept per worker (at most 4 MB each at 1M claims)
 
 
 def claims_view(claims: pl.DataFrame, papers: pl.DataFrame) -> pl.DataFrame:
-    """Claims with their paper's title, system and date, and the text the search box looks in."""
-    joined = claims.join(papers.select(PAPER_COLUMNS), on="paper_id", how="left")
-    return joined.with_columns(
-        paper_label=pl.coalesce("system", "title"),
-        haystack=pl.concat_str(["title", "system", "sentence"], separator="\n", ignore_nulls=True).str.to_lowercase(),
-    )
+    """Claims with their paper's title, system, date and systems flag, a paper number
+    (``paper_no``, for fast distinct counts) and the lower-case text the search box looks in
+    (``haystack``). Every column in one chunk: a frame whose columns are chunked differently is
+    realigned (copied) by every ``select``."""
+    paper_info = papers.select([c for c in CLAIM_PAPER_COLUMNS if c in papers.columns]).with_row_index("paper_no")
+    joined = claims.join(paper_info, on="paper_id", how="left", maintain_order="left").rechunk()
+    if joined["paper_no"].null_count():  # a claim whose paper is missing still counts as its own paper
+        joined = joined.with_columns(
+            paper_no=pl.coalesce("paper_no", pl.col("paper_id").rank("dense").cast(pl.UInt32) + papers.height)
+        )
+    # built in slices: lower-casing every row at once briefly needs twice the column's memory
+    haystack = pl.concat([
+        part.select(pl.concat_str(["title", "system", "sentence"], separator="\n", ignore_nulls=True)
+                    .str.to_lowercase().alias("haystack"))
+        for part in joined.select("title", "system", "sentence").iter_slices(SEARCH_CHUNK)
+    ]).rechunk() if joined.height else pl.DataFrame({"haystack": pl.Series([], dtype=pl.String)})
+    return joined.with_columns(haystack=haystack["haystack"])
 
 
 def papers_view(papers: pl.DataFrame, facts: pl.DataFrame) -> pl.DataFrame:
     """Papers with their facts (list columns of sizes, GPU counts and hardware)."""
-    fact_columns = ["paper_id", "model_sizes", "gpu_counts", "hardware", "models"]
-    return papers.join(facts.select(fact_columns), on="paper_id", how="left")
+    return papers.join(facts.select(FACT_COLUMNS), on="paper_id", how="left", maintain_order="left").rechunk()
+
+
+def read_snapshot(store: Path, run_id: str) -> tuple[Snapshot, int]:
+    """A published snapshot with only what the dashboard shows, and its quarantine row count.
+
+    Like ``etl.store.load_snapshot`` but the papers without their abstracts and only the first
+    ``QUARANTINE_ROWS`` quarantined rows (so ``Snapshot.quarantine`` is that head).
+    """
+    path = snapshots_dir(store) / run_id
+    try:
+        manifest = json.loads((path / "manifest.json").read_text(encoding="utf-8"))
+        frames = {}
+        for name in TABLES:
+            file = path / f"{name}.parquet"
+            wanted = READ_COLUMNS[name]
+            if name == "quarantine":
+                frames[name] = pl.scan_parquet(file).head(QUARANTINE_ROWS).collect()
+                quarantined = pl.scan_parquet(file).select(pl.len()).collect().item()
+                continue
+            columns = None if wanted is None else [c for c in wanted if c in pl.read_parquet_schema(file)]
+            frames[name] = pl.read_parquet(file, columns=columns)
+    except (OSError, ValueError, pl.exceptions.PolarsError) as err:
+        raise StoreError(f"snapshot {run_id} in {store} cannot be loaded: {err}") from err
+    return Snapshot(run_id=run_id, path=path, manifest=manifest, **frames), quarantined
 
 
 def run_date(run_id: str) -> dt.date:
@@ -66,22 +120,102 @@ def baseline_run(run_ids: list[str], current: str, since: str | dt.date) -> str 
 
 
 @dataclass(frozen=True)
+class Selection:
+    """The claims one filter keeps: row numbers into ``board.claims`` (``index``, ascending;
+    None means every claim). Columns are gathered only when asked for."""
+
+    board: Board
+    index: pl.Series | None
+
+    @property
+    def height(self) -> int:
+        return self.board.claims.height if self.index is None else len(self.index)
+
+    def is_empty(self) -> bool:
+        return self.height == 0
+
+    def frame(self, columns: list[str] | None = None) -> pl.DataFrame:
+        """These claims (every column, or only ``columns``), in snapshot order."""
+        claims = self.board.claims if columns is None else self.board.claims.select(columns)
+        return claims if self.index is None else claims[self.index]
+
+    def column(self, name: str) -> pl.Series:
+        series = self.board.claims[name]
+        return series if self.index is None else series.gather(self.index)
+
+    def where(self, condition: pl.Expr) -> Selection:
+        """The rows of this selection that also satisfy ``condition``."""
+        claims = self.board.claims
+        if self.index is not None:
+            names = sorted(set(condition.meta.root_names())) or claims.columns[:1]
+            claims = claims.select(names)[self.index]
+        kept = claims.lazy().with_row_index("_row").filter(condition).select("_row").collect()["_row"]
+        return Selection(self.board, kept if self.index is None else self.index.gather(kept))
+
+    def sample(self, limit: int, seed: int = 0) -> Selection:
+        """At most ``limit`` of these rows: a fixed-seed random sample, kept in snapshot order."""
+        if self.height <= limit:
+            return self
+        index = self.index if self.index is not None else pl.int_range(0, self.height, dtype=pl.UInt32, eager=True)
+        return Selection(self.board, index.sample(limit, seed=seed).sort())
+
+    def papers(self) -> int:
+        """How many distinct papers these claims come from."""
+        if self.index is None:
+            return self.board.memo("papers", lambda: self.board.claims["paper_no"].n_unique())
+        return self.column("paper_no").n_unique()
+
+    def flagged(self) -> int:
+        """How many of these claims carry a warning."""
+        if self.index is None:
+            return self.board.memo("flagged", lambda: self.board.claims["warning"].is_not_null().sum())
+        return int(self.column("warning").is_not_null().sum())
+
+
+@dataclass(frozen=True)
 class Board:
-    """The current snapshot, prepared for every view. Read-only."""
+    """The current snapshot, prepared for every view. Read-only (``memo`` only adds derived values)."""
 
     store: Path
     snapshot: Snapshot
     claims: pl.DataFrame
     papers: pl.DataFrame
+    quarantined: int = 0  # rows in the snapshot's quarantine (``snapshot.quarantine`` may be only the head)
+    _memo: dict = field(default_factory=dict, compare=False, repr=False)
+    _memo_locks: dict = field(default_factory=dict, compare=False, repr=False)
+    _selections: OrderedDict = field(default_factory=OrderedDict, compare=False, repr=False)
+    _lock: Any = field(default_factory=threading.RLock, compare=False, repr=False)
 
     @classmethod
-    def from_snapshot(cls, store: Path, snapshot: Snapshot) -> Board:
-        return cls(
-            store=store,
-            snapshot=snapshot,
-            claims=claims_view(snapshot.claims, snapshot.papers),
-            papers=papers_view(snapshot.papers, snapshot.facts),
-        )
+    def from_snapshot(cls, store: Path, snapshot: Snapshot, quarantined: int | None = None) -> Board:
+        """The Board of a snapshot. Its ``snapshot`` keeps the run id, path, manifest and quarantine;
+        the papers, claims and facts live on in ``papers`` and ``claims`` only (one copy in memory)."""
+        claims = claims_view(snapshot.claims, snapshot.papers)
+        papers = papers_view(snapshot.papers.select([c for c in PAPER_COLUMNS if c in snapshot.papers.columns]),
+                             snapshot.facts)
+        slim = dataclasses.replace(snapshot, papers=snapshot.papers.clear(), claims=snapshot.claims.clear(),
+                                   facts=snapshot.facts.clear())
+        return cls(store=store, snapshot=slim, claims=claims, papers=papers,
+                   quarantined=snapshot.quarantine.height if quarantined is None else quarantined)
+
+    def memo(self, key: Hashable, compute: Callable[[], Any]) -> Any:
+        """A value derived from this (immutable) snapshot, computed once: a second thread asking
+        while it is computed (a request during warm-up) waits for it instead of computing it too."""
+        try:
+            return self._memo[key]
+        except KeyError:
+            pass
+        with self._lock:
+            lock = self._memo_locks.setdefault(key, threading.Lock())
+        with lock:
+            if key not in self._memo:
+                self._memo[key] = compute()
+            return self._memo[key]
+
+    def reset_locks(self) -> None:
+        """Fresh locks, for a forked child (a lock held in the parent at fork time stays held)."""
+        object.__setattr__(self, "_lock", threading.RLock())
+        object.__setattr__(self, "_memo_locks", {})
 
     @property
     def run_id(self) -> str:
@@ -98,14 +232,39 @@ class Board:
     def context(self) -> Context:
         return Context(known_paper_ids=self.known_paper_ids)
 
+    def select(self, filters: Filters) -> Selection:
+        """The claims a view with these filters shows, as row numbers (the last few are kept)."""
+        active = tuple((f.name, value) for f, value in filters.active(filters.scopes()))
+        if not active:
+            return Selection(self, None)
+        with self._lock:
+            index = self._selections.get(active)
+            if index is not None:
+                self._selections.move_to_end(active)
+                return Selection(self, index)
+        expression = filters.expression(self.context())
+        index = self.claims.lazy().with_row_index("_row").filter(expression).select("_row").collect()["_row"]
+        with self._lock:
+            self._selections[active] = index
+            while len(self._selections) > SELECTIONS_KEPT:
+                self._selections.popitem(last=False)
+        return Selection(self, index)
+
     def rows(self, filters: Filters) -> pl.DataFrame:
-        """The claims a view with these filters shows."""
-        return filters.apply(self.claims, self.context())
+        """The claims a view with these filters shows (every column: for exports and tests)."""
+        return self.select(filters).frame()
 
     def options(self, column: str) -> list[str]:
         """Distinct non-null values of a claims column, most frequent first."""
-        counts = self.claims.select(pl.col(column).drop_nulls().value_counts(sort=True)).unnest(column)
-        return counts[column].to_list()
+        def compute() -> list[str]:
+            counts = self.claims.select(pl.col(column).drop_nulls().value_counts(sort=True)).unnest(column)
+            return counts.sort(["count", column], descending=[True, False])[column].to_list()
+
+        return self.memo(("options", column), compute)
+
+    def sort_rank(self, column: str) -> pl.Series:
+        """Dense rank (UInt32, nulls stay null) of a claims column, for paging sorted tables."""
+        return self.memo(("rank", column), lambda: self.claims[column].rank("dense").cast(pl.UInt32))
 
     def snapshot_dates(self) -> list[tuple[str, dt.date]]:
         """(run id, date) of each snapshot before the current one, newest first."""
@@ -113,15 +272,45 @@ class Board:
 
 
 class SnapshotCache:
-    """One Board per process, keyed on the store's current run id (checked at most every second)."""
+    """One Board per process, keyed on the store's current run id (checked at most every second).
 
-    def __init__(self, store: Path, recheck_seconds: float = 1.0, clock: Callable[[], float] = time.monotonic):
+    ``warm``, if given, runs in a background thread after each load, to compute what the first
+    requests would otherwise wait for (option lists, sort ranks); ``preload`` loads the current
+    snapshot in the background right away, so a new worker is ready before its first request.
+    """
+
+    def __init__(self, store: Path, recheck_seconds: float = 1.0, clock: Callable[[], float] = time.monotonic,
+                 warm: Callable[[Board], None] | None = None):
         self.store = Path(store)
         self._recheck_seconds = recheck_seconds
         self._clock = clock
+        self._warm = warm
         self._lock = threading.Lock()
         self._board: Board | None = None
         self._checked_at = float("-inf")
+        self._loading = False
+
+    def preload(self) -> threading.Thread:
+        """Load the current snapshot in a background thread (errors are left for the first request)."""
+        os.register_at_fork(after_in_child=self._after_fork)
+
+        def load() -> None:
+            try:
+                self.get()
+            except StoreError:
+                pass
+
+        thread = threading.Thread(target=load, name="claimboard-preload", daemon=True)
+        thread.start()
+        return thread
+
+    def _after_fork(self) -> None:
+        """In a forked child (gunicorn --preload): keep a finished Board, drop a half-loaded one."""
+        self._lock = threading.Lock()
+        if self._loading:
+            self._board, self._checked_at, self._loading = None, float("-inf"), False
+        if self._board is not None:
+            self._board.reset_locks()
 
     def get(self) -> Board | None:
         """The current Board; None when the store has no snapshot yet. Raises StoreError."""
@@ -133,7 +322,14 @@ class SnapshotCache:
             if run_id is None:
                 self._board = None
             elif self._board is None or self._board.run_id != run_id:
-                snapshot = load_snapshot(self.store, run_id)
-                self._board = Board.from_snapshot(self.store, snapshot) if snapshot else None
+                self._board = None  # the old frames can go before the new ones are read
+                self._loading = True
+                try:
+                    snapshot, quarantined = read_snapshot(self.store, run_id)
+                    self._board = Board.from_snapshot(self.store, snapshot, quarantined)
+                finally:
+                    self._loading = False
+                if self._warm is not None:
+                    threading.Thread(target=self._warm, args=(self._board,), name="claimboard-warm", daemon=True).start()
             self._checked_at = now
             return self._board

@@ -3,12 +3,21 @@
 Every string taken from the data is HTML-escaped before it reaches Plotly, because Plotly
 renders a subset of HTML in titles, legends and hover labels; a paper titled
 ``<script>...`` must show up as that text, never as markup.
+
+Figures are assembled from plain trace and layout dicts with NumPy arrays (not Plotly Express,
+and without Plotly's per-property validation, which is most of the time at thousands of points;
+the tests validate what these builders make): numbers travel as compact typed arrays.
+What reaches the browser is bounded by ``MAX_POINTS`` per chart and short hover texts, never
+by the size of the data; a sampled chart says so in a corner.
 """
 
 from __future__ import annotations
 
-import plotly.express as px
+import json
+from functools import lru_cache
+
 import plotly.graph_objects as go
+import plotly.io as pio
 import polars as pl
 
 from dashboard.filters import X_AXES
@@ -17,8 +26,12 @@ MAX_POINTS = 4_000  # more rows than this are sampled before plotting (payload, 
 WEBGL_FROM = 1_000  # draw with WebGL from this many points on
 MAX_COLORS = 10  # hardware/baseline colours beyond the most frequent share "other"
 MAX_BOXES = 25  # baselines shown in the Baselines chart, most claimed-against first
-HOVER_WIDTH = 80
-HOVER_CHARS = 200
+HOVER_WIDTH = 70
+HOVER_CHARS = 200  # a sentence on hover (side by side)
+CLAIM_CHARS = 120  # the window of a claim's sentence around its number on hover (the claims table has it whole)
+CLAIM_LEAD = 45  # characters of that window before the number
+TITLE_CHARS = 90  # a paper title on hover
+SIZE_MAX = 16  # marker diameter (px) of the largest GPU count
 
 METRIC_COLORS = {
     "throughput": "#2563eb",
@@ -30,9 +43,12 @@ METRIC_COLORS = {
     "compute": "#0891b2",
     "scale": "#64748b",
 }
+#: colours for hardware/baseline values, in order of frequency (Plotly's qualitative palette)
+PALETTE = ["#636efa", "#EF553B", "#00cc96", "#ab63fa", "#FFA15A", "#19d3f3", "#FF6692", "#B6E880", "#FF97FF", "#FECB52"]
 FONT = "Inter, system-ui, -apple-system, Segoe UI, Roboto, sans-serif"
 UNKNOWN = "unknown"
 OTHER = "other"
+GREYS = {OTHER: "#9ca3af", UNKNOWN: "#cbd5e1"}
 
 
 # ---------------------------------------------------------------- text and rows
@@ -46,109 +62,225 @@ def escape(expr: pl.Expr) -> pl.Expr:
 
 
 def escape_text(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    if "&" in text or "<" in text or ">" in text:
+        return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return text
 
 
-def wrapped(expr: pl.Expr) -> pl.Expr:
-    """Escaped, shortened and broken into lines for a hover label."""
-    shortened = pl.when(expr.str.len_chars() > HOVER_CHARS).then(expr.str.slice(0, HOVER_CHARS) + "…").otherwise(expr)
-    return escape(shortened).str.replace_all(rf"(.{{1,{HOVER_WIDTH}}})(\s+|$)", "$1<br>").str.strip_suffix("<br>")
+def shortened(expr: pl.Expr, limit: int) -> pl.Expr:
+    """At most ``limit`` characters, with "…" when cut."""
+    return pl.when(expr.str.len_chars() > limit).then(expr.str.slice(0, limit) + "…").otherwise(expr)
+
+
+def wrap_one(text: str | None, width: int = HOVER_WIDTH, most: int = 3) -> str:
+    """One text HTML-escaped and broken into at most ``most`` lines (``<br>``) of about ``width``
+    characters, at spaces (inside a longer word, anywhere); the last line keeps the rest."""
+    if not text:
+        return ""
+    if len(text) <= width:
+        return escape_text(text)
+    lines = []
+    while len(text) > width and len(lines) < most - 1:
+        cut = text.rfind(" ", 0, width + 1)
+        cut = cut if cut > 0 else width
+        lines.append(text[:cut])
+        text = text[cut:].lstrip(" ")
+    if text:
+        lines.append(text)
+    return escape_text("\n".join(lines)).replace("\n", "<br>")
+
+
+def wrap(texts: pl.Series, width: int = HOVER_WIDTH, most: int = 3) -> pl.Series:
+    """``wrap_one`` over a column (plain Python: a few thousand short hover texts at most, where it
+    is faster than a regular expression or a chain of column operations)."""
+    return pl.Series(texts.name, [wrap_one(t, width, most) for t in texts.to_list()], dtype=pl.String)
+
+
+def sample_note(shown: int, total: int, noun: str = "claims") -> str:
+    """What a sampled chart says under it (and, shorter, in its corner)."""
+    return (f"Showing a random sample of {shown:,} of {total:,} {noun}; "
+            f"narrow the filters to {MAX_POINTS:,} or fewer to see every point.")
 
 
 def sample_rows(rows: pl.DataFrame, limit: int = MAX_POINTS, seed: int = 0) -> tuple[pl.DataFrame, str | None]:
-    """At most ``limit`` rows (a fixed-seed random sample) and a note saying so when sampled."""
+    """At most ``limit`` rows (a fixed-seed random sample, in their original order) and a note
+    saying so when sampled."""
     if rows.height <= limit:
         return rows, None
-    return rows.sample(limit, seed=seed), f"Showing a random sample of {limit:,} of {rows.height:,} claims."
+    picked = pl.int_range(0, rows.height, dtype=pl.UInt32, eager=True).sample(limit, seed=seed).sort()
+    return rows[picked], sample_note(limit, rows.height)
 
 
-def top_or_other(column: str, rows: pl.DataFrame, keep: int = MAX_COLORS) -> pl.Expr:
-    """The column with nulls as "unknown" and all but its ``keep`` commonest values as "other"."""
+def top_values(column: str, rows: pl.DataFrame | pl.Series, keep: int = MAX_COLORS) -> list[str]:
+    """The ``keep`` commonest values of a column (nulls as "unknown"), commonest first, ties by name."""
+    values = rows if isinstance(rows, pl.Series) else rows[column]
+    counts = values.fill_null(UNKNOWN).alias("value").value_counts()
+    return counts.sort(["count", "value"], descending=[True, False])["value"].head(keep).to_list()
+
+
+def top_or_other(column: str, rows: pl.DataFrame, keep: int = MAX_COLORS, top: list[str] | None = None) -> pl.Expr:
+    """The column with nulls as "unknown" and all but its ``keep`` commonest values (or ``top``) as "other"."""
     filled = pl.col(column).fill_null(UNKNOWN)
-    top = rows.select(filled.value_counts(sort=True)).unnest(column)[column].head(keep).to_list()
+    top = top_values(column, rows, keep) if top is None else top
     return pl.when(filled.is_in(top)).then(filled).otherwise(pl.lit(OTHER))
 
 
+def colour_of(name: str, color: str, index: int) -> str:
+    """Metric colours are fixed; other values take the palette in frequency order, greys for other/unknown."""
+    if color == "metric" and name in METRIC_COLORS:
+        return METRIC_COLORS[name]
+    return GREYS.get(name, PALETTE[index % len(PALETTE)])
+
+
+def sampled_badge(shown: int, total: int) -> dict:
+    """A note above the chart's top-left corner (clear of the mode bar), so a screenshot or an
+    export says it is a sample."""
+    return {"text": f"random sample: {shown:,} of {total:,} points", "showarrow": False, "xref": "paper",
+            "yref": "paper", "x": 0, "y": 1, "xanchor": "left", "yanchor": "bottom",
+            "font": {"size": 11, "color": "#92400e"}, "bgcolor": "#fffbeb", "bordercolor": "#fde68a",
+            "borderwidth": 1, "borderpad": 3}
+
+
+@lru_cache(maxsize=1)
+def template_json() -> str:
+    """The plotly_white template, resolved once (setting it by name validates all of it)."""
+    return json.dumps(pio.templates["plotly_white"].to_plotly_json())
+
+
+def house_layout(title: str = "", subtitle: str | None = None, **extra) -> dict:
+    """The house style as a layout dict, with an escaped title (the filter sentence) and subtitle;
+    ``extra`` adds or replaces top-level layout keys (an empty list adds nothing)."""
+    extra = {key: value for key, value in extra.items() if value != []}
+    return {
+        "template": json.loads(template_json()),
+        "font": {"family": FONT, "size": 13, "color": "#1f2937"},
+        "title": {"text": escape_text(title), "x": 0.01, "xanchor": "left", "font": {"size": 16},
+                  "subtitle": {"text": escape_text(subtitle or ""), "font": {"size": 12, "color": "#6b7280"}}},
+        "margin": {"l": 60, "r": 20, "t": 80 if title else 20, "b": 50},
+        "legend": {"title": {"text": ""}, "itemsizing": "constant"},
+        "hoverlabel": {"align": "left", "bgcolor": "white", "font": {"family": FONT, "size": 12}},
+        **extra,
+    }
+
+
+def figure(data: list[dict], layout: dict) -> go.Figure:
+    """A figure from trace and layout dicts made in this module, without Plotly's validation."""
+    try:
+        return go.Figure(data=data, layout=layout, _validate=False)
+    except TypeError:  # a Plotly without that (private) switch: validate
+        return go.Figure(data=data, layout=layout)
+
+
 def styled(fig: go.Figure, title: str, subtitle: str | None = None) -> go.Figure:
-    """The house style, with an escaped title (the filter sentence) and subtitle."""
-    fig.update_layout(
-        template="plotly_white",
-        font={"family": FONT, "size": 13, "color": "#1f2937"},
-        title={"text": escape_text(title), "x": 0.01, "xanchor": "left", "font": {"size": 16},
-               "subtitle": {"text": escape_text(subtitle or ""), "font": {"size": 12, "color": "#6b7280"}}},
-        margin={"l": 60, "r": 20, "t": 80 if title else 20, "b": 50},
-        legend={"title": {"text": ""}, "itemsizing": "constant"},
-        hoverlabel={"align": "left", "bgcolor": "white", "font": {"family": FONT, "size": 12}},
-    )
-    return fig
+    """The house style on an existing figure (slower than building with ``house_layout``)."""
+    return fig.update_layout(house_layout(title, subtitle))
+
+
+#: the dotted line at "no change" (multiplier 1)
+ONE = {"type": "line", "xref": "x domain", "x0": 0, "x1": 1, "yref": "y", "y0": 1, "y1": 1,
+       "line": {"dash": "dot", "color": "#9ca3af", "width": 1}}
 
 
 def empty_figure(message: str, title: str = "") -> go.Figure:
     """A blank chart carrying a message instead of data."""
-    fig = go.Figure()
-    fig.add_annotation(text=escape_text(message), showarrow=False, font={"size": 15, "color": "#6b7280"},
-                       xref="paper", yref="paper", x=0.5, y=0.5)
-    fig.update_xaxes(visible=False)
-    fig.update_yaxes(visible=False)
-    return styled(fig, title)
+    note = {"text": escape_text(message), "showarrow": False, "font": {"size": 15, "color": "#6b7280"},
+            "xref": "paper", "yref": "paper", "x": 0.5, "y": 0.5}
+    return figure([], house_layout(title, annotations=[note], xaxis={"visible": False}, yaxis={"visible": False}))
 
 
 # ---------------------------------------------------------------- landscape
 
-HOVER_COLUMNS = ["paper_id", "claim_id", "h_title", "h_system", "h_sentence", "h_baseline", "h_hardware", "h_warning"]
-LANDSCAPE_HOVER = (
-    "<b>%{customdata[2]}</b><br>system: %{customdata[3]}<br><br>%{customdata[4]}<br><br>"
-    "multiplier: %{y:.3g}×  ·  baseline: %{customdata[5]}<br>"
-    "hardware: %{customdata[6]}  ·  %{x}%{customdata[7]}<extra></extra>"
-)
+#: the variable part of a landscape hover label is one pre-escaped string per point (``text``):
+#: one array instead of eight keeps both the payload and Plotly's per-element copying small
+LANDSCAPE_HOVER = "%{text}<br>multiplier: %{y:.3g}×  ·  %{x}<extra></extra>"
+#: claims columns the landscape and its hover labels read
+LANDSCAPE_COLUMNS = ["paper_id", "title", "system", "sentence", "text", "baseline", "baseline_raw", "hardware",
+                     "warning", "metric", "multiplier", "model_size_params", "gpu_count", "published"]
 
 
-def hover_columns(rows: pl.DataFrame) -> pl.DataFrame:
-    """Escaped, display-ready copies of the text shown on hover."""
-    return rows.with_columns(
-        h_title=wrapped(pl.col("title").fill_null("")),
-        h_system=escape(pl.col("system").fill_null("—")),
-        h_sentence=wrapped(pl.col("sentence")),
-        h_baseline=escape(pl.col("baseline").fill_null(pl.col("baseline_raw")).fill_null("none named")),
-        h_hardware=escape(pl.col("hardware").fill_null("—")),
-        h_warning=pl.when(pl.col("warning").is_not_null())
-        .then(pl.lit("<br>⚠ ") + escape(pl.col("warning")))
-        .otherwise(pl.lit("")),
-    )
+def claim_window(sentence: str | None, number: str | None, limit: int = CLAIM_CHARS, lead: int = CLAIM_LEAD) -> str:
+    """At most ``limit`` characters of the sentence, starting a little before the claim's number
+    (so a long sentence still shows it), with "…" where it was cut."""
+    sentence = sentence or ""
+    at = sentence.find(number) if number else -1
+    start = at - lead if at > lead else 0
+    return ("…" if start else "") + sentence[start:start + limit] + ("…" if start + limit < len(sentence) else "")
+
+
+def hover_label(title: str | None, system: str | None, sentence: str | None, number: str | None, baseline: str | None,
+                baseline_raw: str | None, hardware: str | None, warning: str | None, details: bool = True) -> str:
+    """A claim's hover label as escaped HTML: its paper's title (with the system when the title
+    does not name it), the sentence around the claimed number and (``details``) the baseline, the
+    hardware and any warning. Short: it is sent once per point."""
+    title = title or ""
+    if system and system not in title:
+        title = f"{system}: {title}"
+    if len(title) > TITLE_CHARS:
+        title = title[:TITLE_CHARS] + "…"
+    label = f"<b>{wrap_one(title)}</b><br>{wrap_one(claim_window(sentence, number))}"
+    if details:
+        label += f"<br>vs {escape_text(baseline or baseline_raw or 'no named baseline')}"
+        label += f" · on {escape_text(hardware)}" if hardware else ""
+        label += f"<br>⚠ {escape_text(warning)}" if warning else ""
+    return label
+
+
+HOVER_SOURCE = ["title", "system", "sentence", "text", "baseline", "baseline_raw", "hardware", "warning"]
+
+
+def hover_labels(rows: pl.DataFrame, *, details: bool = True) -> pl.Series:
+    """``hover_label`` for every row (plain Python over at most ``MAX_POINTS`` rows: faster here
+    than string expressions, which pay a fixed cost per operation)."""
+    columns = [c if c in rows.columns else pl.lit(None, dtype=pl.String).alias(c) for c in HOVER_SOURCE]
+    labels = [hover_label(*row, details=details) for row in rows.select(columns).iter_rows()]
+    return pl.Series("hover", labels, dtype=pl.String)
 
 
 def landscape(
     rows: pl.DataFrame, *, x: str, color: str, selected: tuple[str, ...] = (), title: str = "",
-    subtitle: str | None = None, webgl: bool = False,
+    subtitle: str | None = None, webgl: bool = False, top: list[str] | None = None, total: int | None = None,
 ) -> go.Figure:
-    """Claims on the shared axes: x is model size / GPU count / date, y the multiplier (log)."""
+    """Claims on the shared axes: x is model size / GPU count / date, y the multiplier (log).
+
+    One trace per colour; ``customdata`` is each point's paper id (a click adds it to the
+    comparison), ``text`` its hover label. ``top``: the colour values to keep (default: the
+    commonest in ``rows``); ``total``: how many points ``rows`` was sampled from (adds a corner note).
+    """
     x_column, x_title = X_AXES[x]
     plotted = rows.filter(pl.col(x_column).is_not_null())
     if plotted.is_empty():
         return empty_figure(f"None of these claims has a known {x_title.lower()}; pick another x axis.", title)
-    plotted = hover_columns(plotted).with_columns(
-        colour=escape(top_or_other(color, plotted)),
-        marker=(pl.col("gpu_count").fill_null(1).cast(pl.Float64).log(2) + 2),
-    )
-    fig = px.scatter(
-        plotted, x=x_column, y="multiplier", color="colour", size="marker", size_max=16,
-        log_x=x != "published", log_y=True, custom_data=HOVER_COLUMNS,
-        color_discrete_map=METRIC_COLORS if color == "metric" else None,
-        category_orders={"colour": sorted(plotted["colour"].unique().to_list())},
-        render_mode="webgl" if webgl else "svg",
-        labels={x_column: x_title, "multiplier": "Improvement multiplier (×, log)", "colour": color},
-    )
-    fig.update_traces(hovertemplate=LANDSCAPE_HOVER, marker={"opacity": 0.8, "line": {"width": 0.5, "color": "white"}})
+    plotted = plotted.select(
+        "paper_id", x_column, pl.col("multiplier").cast(pl.Float32),
+        colour=escape(top_or_other(color, plotted, top=top)),
+        marker=(pl.col("gpu_count").fill_null(1).cast(pl.Float64).log(2) + 2).cast(pl.Float32),
+    ).with_columns(hover=hover_labels(plotted))
+    # Plotly Express's area sizing: the largest marker is SIZE_MAX px across
+    sizeref = 2.0 * float(plotted["marker"].max()) / SIZE_MAX**2
+    ranked = [n for n in top_values("colour", plotted["colour"], keep=plotted.height) if n not in GREYS]
+    kind = "scattergl" if webgl else "scatter"
+    traces = []  # dicts, not trace objects: go.Figure would deep-copy their arrays element by element
+    for (name,), part in sorted(plotted.partition_by("colour", as_dict=True).items()):
+        traces.append(dict(
+            type=kind, x=part[x_column].to_numpy(), y=part["multiplier"].to_numpy(), customdata=part["paper_id"].to_list(),
+            text=part["hover"].to_list(), name=name, legendgroup=name, mode="markers", hovertemplate=LANDSCAPE_HOVER,
+            marker={"color": colour_of(name, color, ranked.index(name) if name in ranked else 0),
+                    "size": part["marker"].to_numpy(), "sizemode": "area", "sizeref": sizeref, "opacity": 0.8,
+                    "line": {"width": 0.5, "color": "white"}},
+        ))
     picked = plotted.filter(pl.col("paper_id").is_in(list(selected)))
     if not picked.is_empty():
-        ring = go.Scattergl if webgl else go.Scatter
-        fig.add_trace(ring(
-            x=picked[x_column].to_list(), y=picked["multiplier"].to_list(), mode="markers", name="selected papers",
-            marker={"symbol": "circle-open", "size": 20, "color": "#111827", "line": {"width": 2}},
+        traces.append(dict(
+            type=kind, x=picked[x_column].to_numpy(), y=picked["multiplier"].to_numpy(), mode="markers",
+            name="selected papers", marker={"symbol": "circle-open", "size": 20, "color": "#111827", "line": {"width": 2}},
             hoverinfo="skip",
         ))
-    fig.add_hline(y=1, line={"dash": "dot", "color": "#9ca3af", "width": 1})
-    return styled(fig, title, subtitle)
+    xaxis = {"title": {"text": x_title}, **({"type": "log"} if x != "published" else {})}
+    badge = [sampled_badge(rows.height, total)] if total is not None and total > rows.height else []
+    return figure(traces, house_layout(
+        title, subtitle, xaxis=xaxis, yaxis={"title": {"text": "Improvement multiplier (×, log)"}, "type": "log"},
+        legend={"title": {"text": color}, "itemsizing": "constant"}, shapes=[ONE], annotations=badge,
+    ))
 
 
 # ---------------------------------------------------------------- side by side
@@ -175,21 +307,27 @@ def side_by_side(rows: pl.DataFrame, labels: dict[str, str], *, title: str = "",
             pl.len().alias("claims"),
             pl.col("sentence").sort_by("multiplier", descending=True).first().alias("sentence"),
         )
-        .with_columns(h_paper=escape(pl.col("paper")), h_sentence=wrapped(pl.col("sentence")))
+        .with_columns(h_paper=escape(pl.col("paper")), sentence=shortened(pl.col("sentence"), HOVER_CHARS))
         .sort("metric", "paper")
     )
-    fig = px.bar(
-        best, x="metric", y="multiplier", color="h_paper", barmode="group", log_y=True,
-        custom_data=["paper_id", "h_paper", "claims", "h_sentence"],
-        category_orders={"h_paper": [escape_text(labels[p]) for p in labels]},
-        labels={"metric": "", "multiplier": "Largest claimed multiplier (×, log)", "h_paper": "paper"},
-    )
-    fig.update_traces(hovertemplate=(
-        "<b>%{customdata[1]}</b> · %{x}<br>%{y:.3g}× (largest of %{customdata[2]} claims)<br><br>"
-        "%{customdata[3]}<extra></extra>"
+    best = best.with_columns(h_sentence=wrap(best["sentence"], most=4))
+    hover = ("<b>%{customdata[1]}</b> · %{x}<br>%{y:.3g}× (largest of %{customdata[2]} claims)<br><br>"
+             "%{customdata[3]}<extra></extra>")
+    traces = []
+    for i, paper_id in enumerate(labels):
+        part = best.filter(pl.col("paper_id") == paper_id)
+        if part.is_empty():
+            continue
+        traces.append(dict(
+            type="bar", x=part["metric"].to_list(), y=part["multiplier"].to_list(), name=escape_text(labels[paper_id]),
+            customdata=[list(r) for r in part.select("paper_id", "h_paper", "claims", "h_sentence").rows()],
+            marker={"color": PALETTE[i % len(PALETTE)]}, hovertemplate=hover, legendgroup=paper_id,
+        ))
+    return figure(traces, house_layout(
+        title, subtitle, barmode="group", legend={"title": {"text": "paper"}, "itemsizing": "constant"},
+        xaxis={"title": {"text": ""}, "categoryorder": "category ascending"},
+        yaxis={"type": "log", "title": {"text": "Largest claimed multiplier (×, log)"}}, shapes=[ONE],
     ))
-    fig.add_hline(y=1, line={"dash": "dot", "color": "#9ca3af", "width": 1})
-    return styled(fig, title, subtitle)
 
 
 # ---------------------------------------------------------------- baselines
@@ -202,7 +340,7 @@ def baseline_stats(rows: pl.DataFrame) -> pl.DataFrame:
         .group_by("baseline")
         .agg(
             pl.len().alias("claims"),
-            pl.col("paper_id").n_unique().alias("papers"),
+            pl.col("paper_no" if "paper_no" in rows.columns else "paper_id").n_unique().alias("papers"),
             pl.col("multiplier").median().alias("median"),
             pl.col("multiplier").quantile(0.25, "linear").alias("q1"),
             pl.col("multiplier").quantile(0.75, "linear").alias("q3"),
@@ -213,35 +351,49 @@ def baseline_stats(rows: pl.DataFrame) -> pl.DataFrame:
     )
 
 
+BASELINE_POINT_COLUMNS = ["baseline", "title", "system", "sentence", "text", "multiplier"]  # and HOVER_SOURCE
+
+
 def baselines(
-    rows: pl.DataFrame, stats: pl.DataFrame, *, focus: str = "", title: str = "", subtitle: str | None = None
+    rows: pl.DataFrame, stats: pl.DataFrame, *, focus: str = "", title: str = "", subtitle: str | None = None,
+    total: int | None = None,
 ) -> go.Figure:
-    """Boxes from each baseline's quartiles (exact at any size) with its claims as points."""
+    """Boxes from each baseline's quartiles (exact at any size) with its claims as points.
+
+    ``total``: how many points ``rows`` was sampled from (adds a corner note).
+    """
     if stats.is_empty():
         return empty_figure("None of these claims names a known baseline.", title)
     shown = stats.head(MAX_BOXES)
     names = shown["baseline"].to_list()
-    points, _ = sample_rows(rows.filter(pl.col("baseline").is_in(names)))
-    points = hover_columns(points).with_columns(h_baseline_axis=escape(pl.col("baseline")))
+    candidates = rows.filter(pl.col("baseline").is_in(names))
+    points, _ = sample_rows(candidates)
+    if total is None and points.height < candidates.height:
+        total = candidates.height
+    points = points.select("baseline", pl.col("multiplier").cast(pl.Float32), axis=escape(pl.col("baseline"))).with_columns(
+        hover=hover_labels(points, details=False))
     axis = [escape_text(n) for n in names]
-    fig = px.strip(
-        points, x="h_baseline_axis", y="multiplier", log_y=True, custom_data=["baseline", *HOVER_COLUMNS[:5]],
-        category_orders={"h_baseline_axis": axis},
-        labels={"h_baseline_axis": "", "multiplier": "Claimed multiplier (×, log)"},
+    strip = dict(
+        type="box", x=points["axis"].to_list(), y=points["multiplier"].to_numpy(), name="claims",
+        customdata=points["baseline"].to_list(), text=points["hover"].to_list(),
+        boxpoints="all", jitter=0.5, pointpos=0, hoveron="points", fillcolor="rgba(255,255,255,0)",
+        line={"color": "rgba(255,255,255,0)"}, marker={"size": 6, "opacity": 0.55, "color": "#2563eb"},
+        hovertemplate="%{text}<br>%{y:.3g}× vs %{x}<extra></extra>",
     )
-    fig.update_traces(
-        marker={"size": 6, "opacity": 0.55, "color": "#2563eb"}, jitter=0.5,
-        hovertemplate="<b>%{customdata[3]}</b><br>%{customdata[5]}<br>%{y:.3g}× vs %{x}<extra></extra>",
-    )
-    fig.add_trace(go.Box(
-        x=axis, q1=shown["q1"].to_list(), median=shown["median"].to_list(), q3=shown["q3"].to_list(),
+    boxes = dict(
+        type="box", x=axis, q1=shown["q1"].to_list(), median=shown["median"].to_list(), q3=shown["q3"].to_list(),
         lowerfence=shown["low"].to_list(), upperfence=shown["high"].to_list(), name="spread",
         customdata=names, fillcolor="rgba(37,99,235,0.08)", line={"color": "#1e3a8a", "width": 1.2},
         hovertemplate="%{x}<br>median %{median:.3g}×<extra></extra>",
-    ))
+    )
+    shapes = [ONE]
     if focus in names:
-        fig.add_vrect(x0=names.index(focus) - 0.5, x1=names.index(focus) + 0.5, fillcolor="#fde68a", opacity=0.35,
-                      line_width=0, layer="below")
-    fig.update_layout(showlegend=False, boxmode="overlay")
-    fig.add_hline(y=1, line={"dash": "dot", "color": "#9ca3af", "width": 1})
-    return styled(fig, title, subtitle)
+        at = names.index(focus)
+        shapes.insert(0, {"type": "rect", "xref": "x", "x0": at - 0.5, "x1": at + 0.5, "yref": "y domain", "y0": 0,
+                          "y1": 1, "fillcolor": "#fde68a", "opacity": 0.35, "line": {"width": 0}, "layer": "below"})
+    badge = [sampled_badge(points.height, total)] if total is not None and total > points.height else []
+    return figure([strip, boxes], house_layout(
+        title, subtitle, showlegend=False, boxmode="overlay", shapes=shapes, annotations=badge,
+        xaxis={"categoryorder": "array", "categoryarray": axis},
+        yaxis={"type": "log", "title": {"text": "Claimed multiplier (×, log)"}},
+    ))

@@ -11,13 +11,12 @@ from dataclasses import dataclass
 from dash import dash_table, dcc, html
 
 from dashboard import views
-from dashboard.data import Board
+from dashboard.data import QUARANTINE_ROWS, Board
 from dashboard.filters import COLOR_BY, PREVIOUS, TAB_LABELS, X_AXES, Filters
 from etl.schemas import METRICS
 
 EXPORT_FORMATS = {"png": "PNG", "svg": "SVG", "html": "HTML", "csv": "CSV (claims)"}
 GRAPH_CONFIG = {"displaylogo": False, "modeBarButtonsToRemove": ["lasso2d", "select2d"], "responsive": True}
-QUARANTINE_ROWS = 200
 X_LABELS = {"model_size": "Model size", "gpus": "GPU count", "published": "Date"}
 
 
@@ -103,7 +102,7 @@ def page(board: Board | None) -> html.Div:
                                                       html.Span("benchmark claims from ML-systems papers", className="brand-tag")]),
                 html.Div(id="header-info", className="header-info"),
             ]),
-            html.Div(className="body", children=[filter_panel(board), content()]),
+            html.Div(className="body", children=[filter_panel(board), content(board)]),
         ],
     )
 
@@ -152,7 +151,7 @@ def filter_panel(board: Board | None) -> html.Aside:
     ])
 
 
-def content() -> html.Main:
+def content(board: Board | None = None) -> html.Main:
     return html.Main(className="content", children=[
         html.Div(id="store-message"),
         html.H2(id="caption", className="caption"),
@@ -182,7 +181,9 @@ def content() -> html.Main:
                     {"id": "papers", "name": "Papers"}, {"id": "median", "name": "Median ×"}],
                     page_size=15, sort_action="native")]),
                 html.Div([html.H4("Claims against one baseline"),
-                          dcc.Dropdown(id="f-focus", placeholder="pick a baseline (or click its box)"),
+                          # every baseline as options from the start, so a link's focus=... survives the page load
+                          dcc.Dropdown(id="f-focus", options=board.options("baseline") if board else [],
+                                       placeholder="pick a baseline (or click its box)"),
                           data_table("focus-table", claim_columns(["title", "metric", "multiplier", "sentence"]),
                                      page_size=10, sort_action="native", markdown_options={"html": False})]),
             ]),
@@ -242,8 +243,10 @@ def claims_table() -> dash_table.DataTable:
 # ---------------------------------------------------------------- filled by callbacks
 
 
-def notes_list(notes: list[str]) -> list:
-    return [html.Li(note) for note in notes]
+def notes_list(notes: list[str], sampled: str | None = None) -> list:
+    """A view's notes; first, set apart, the notice that the chart shows a sample."""
+    first = [html.Li(sampled, className="note--sampled")] if sampled else []
+    return first + [html.Li(note) for note in notes]
 
 
 def message(text: str, kind: str = "info") -> html.Div:
@@ -283,12 +286,12 @@ def header_info(board: Board | None, runs: list[dict]) -> list:
         html.Tr([html.Td(r["stage"]), html.Td(r["source"]), html.Td(r["reason"]), html.Td(r["record"][:160], className="mono")])
         for r in quarantine.head(QUARANTINE_ROWS).to_dicts()
     ]
-    more = f" (first {QUARANTINE_ROWS} shown)" if quarantine.height > QUARANTINE_ROWS else ""
+    more = f" (first {QUARANTINE_ROWS} shown)" if board.quarantined > QUARANTINE_ROWS else ""
     return [
         html.Span([html.B(board.run_id, className="mono"), f" · {finished} UTC"], className="stat", title="snapshot"),
         *stats,
         html.Details(className="quarantine", children=[
-            html.Summary(f"{quarantine.height:,} quarantined"),
+            html.Summary(f"{board.quarantined:,} quarantined"),
             html.Div(className="quarantine-body", children=[
                 html.P(f"Rows the ETL kept out of this snapshot, and why{more}."),
                 html.Table([html.Thead(html.Tr([html.Th(h) for h in ("stage", "source", "reason", "record")])),

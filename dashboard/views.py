@@ -9,12 +9,13 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import plotly.graph_objects as go
 import polars as pl
 
 from dashboard import figures
-from dashboard.data import Board
+from dashboard.data import Board, Selection
 from dashboard.filters import MAX_PAPERS, X_AXES, Filters, format_params
 
 TABLE_PAGE_SIZE = 25
@@ -41,76 +42,120 @@ CSV_COLUMNS = [
 
 @dataclass(frozen=True)
 class View:
-    """One tab's content for one Filters value."""
+    """One tab's content for one Filters value.
+
+    ``selection`` is the claims behind the view (``rows`` gathers them: what a CSV export
+    contains); ``sampled`` says when the chart shows a sample of them; ``extra`` holds what the
+    view computed that its callback shows too (the per-baseline table).
+    """
 
     filters: Filters
-    rows: pl.DataFrame  # the claims behind the view: what a CSV export contains
+    selection: Selection
     figure: go.Figure
     notes: list[str] = field(default_factory=list)
+    sampled: str | None = None
+    extra: dict = field(default_factory=dict)
+
+    @cached_property
+    def rows(self) -> pl.DataFrame:
+        return self.selection.frame()
 
 
 def plural(count: int, noun: str) -> str:
     return f"{count:,} {noun}{'s' * (count != 1)}"
 
 
-def counts_line(rows: pl.DataFrame) -> str:
-    return f"{plural(rows.height, 'claim')} from {plural(rows['paper_id'].n_unique(), 'paper')}"
+def counts_line(rows: pl.DataFrame | Selection) -> str:
+    papers = rows.papers() if isinstance(rows, Selection) else rows["paper_id"].n_unique()
+    return f"{plural(rows.height, 'claim')} from {plural(papers, 'paper')}"
 
 
-def subtitle(board: Board, rows: pl.DataFrame, static: bool) -> str | None:
+def subtitle(board: Board, rows: pl.DataFrame | Selection, static: bool) -> str | None:
     """Files carry their provenance in the chart too; the screen has the header for that."""
     return f"{counts_line(rows)} · ClaimBoard snapshot {board.run_id}" if static else None
 
 
 def build_view(board: Board, filters: Filters, *, static: bool = False) -> View:
-    """The figure of ``filters.tab`` (the claims table exports as the landscape) and its rows.
+    """The figure of ``filters.tab`` (the claims table exports as the landscape) and its claims.
 
     ``static`` draws SVG traces (for files) instead of WebGL.
     """
-    rows = board.rows(filters)
+    selection = board.select(filters)
     title = filters.describe() if static else ""  # on screen the caption above the chart says it
     if filters.tab == "side":
-        return side_view(board, filters, rows, title, static)
+        return side_view(board, filters, selection, title, static)
     if filters.tab == "baselines":
-        return baselines_view(board, filters, rows, title, static)
-    return landscape_view(board, filters, rows, title, static)
+        return baselines_view(board, filters, selection, title, static)
+    return landscape_view(board, filters, selection, title, static)
 
 
-def landscape_view(board: Board, filters: Filters, rows: pl.DataFrame, title: str, static: bool) -> View:
-    if rows.is_empty():
-        return View(filters, rows, figures.empty_figure(NO_MATCH, title))
+def landscape_view(board: Board, filters: Filters, selection: Selection, title: str, static: bool) -> View:
+    """Every claim with a known x, or past ``figures.MAX_POINTS`` a stated random sample of them."""
+    if selection.is_empty():
+        return View(filters, selection, figures.empty_figure(NO_MATCH, title))
     x_column, x_title = X_AXES[filters.x]
-    missing = rows.filter(pl.col(x_column).is_null()).height
-    shown, sampled = figures.sample_rows(rows)
+    plottable = selection.where(pl.col(x_column).is_not_null())
+    missing = selection.height - plottable.height
+    shown = plottable.sample(figures.MAX_POINTS)
+    # colours come from every plottable claim, so a sample never changes them
+    top = None if filters.color == "metric" else figures.top_values(filters.color, plottable.column(filters.color))
     fig = figures.landscape(
-        shown, x=filters.x, color=filters.color, selected=filters.papers, title=title,
-        subtitle=subtitle(board, rows, static), webgl=not static and shown.height >= figures.WEBGL_FROM,
+        shown.frame(figures.LANDSCAPE_COLUMNS), x=filters.x, color=filters.color, selected=filters.papers,
+        title=title, subtitle=subtitle(board, selection, static), top=top, total=plottable.height,
+        webgl=not static and shown.height >= figures.WEBGL_FROM,
     )
-    notes = [sampled] if sampled else []
+    sampled = figures.sample_note(shown.height, plottable.height) if shown.height < plottable.height else None
+    notes = []
     if missing:
         notes.append(f"{plural(missing, 'claim')} without a known {x_title.lower()} not plotted.")
-    return View(filters, rows, fig, notes)
+    return View(filters, selection, fig, notes, sampled)
 
 
-def side_view(board: Board, filters: Filters, rows: pl.DataFrame, title: str, static: bool) -> View:
+def side_view(board: Board, filters: Filters, selection: Selection, title: str, static: bool) -> View:
     if len(filters.papers) < 2:
         message = f"Pick 2–{MAX_PAPERS} papers to compare: click points in the Landscape, rows in the Claims table, or search under “Compare papers”."
-        return View(filters, rows, figures.empty_figure(message, title))
+        return View(filters, selection, figures.empty_figure(message, title))
     papers = board.papers.filter(pl.col("paper_id").is_in(list(filters.papers)))
     labels = figures.paper_labels(ordered(papers, filters.papers))
-    fig = figures.side_by_side(rows, labels, title=title, subtitle=subtitle(board, rows, static))
-    return View(filters, rows, fig, ["Each bar is a paper's largest claim for that metric; hover for the sentence."])
+    rows = selection.frame(["paper_id", "metric", "multiplier", "sentence"])
+    fig = figures.side_by_side(rows, labels, title=title, subtitle=subtitle(board, selection, static))
+    notes = ["Each bar is a paper's largest claim for that metric; hover for the sentence."]
+    return View(filters, selection, fig, notes, extra={"papers": papers})
 
 
-def baselines_view(board: Board, filters: Filters, rows: pl.DataFrame, title: str, static: bool) -> View:
-    stats = figures.baseline_stats(rows)
-    fig = figures.baselines(rows, stats, focus=filters.focus, title=title, subtitle=subtitle(board, rows, static))
+def baseline_stats(selection: Selection) -> pl.DataFrame:
+    """Per-baseline counts and quartiles over every claim of the selection (once per snapshot unfiltered)."""
+    def compute() -> pl.DataFrame:
+        return figures.baseline_stats(selection.frame(["baseline", "paper_no", "multiplier"]))
+
+    return selection.board.memo("baseline_stats", compute) if selection.index is None else compute()
+
+
+def baselines_view(board: Board, filters: Filters, selection: Selection, title: str, static: bool) -> View:
+    stats = baseline_stats(selection)
+    names = stats["baseline"].head(figures.MAX_BOXES).to_list()
+    candidates = selection.where(pl.col("baseline").is_in(names))
+    points = candidates.sample(figures.MAX_POINTS)
+    fig = figures.baselines(
+        points.frame(figures.BASELINE_POINT_COLUMNS), stats, focus=filters.focus, title=title,
+        subtitle=subtitle(board, selection, static), total=candidates.height,
+    )
     notes = []
     if stats.height > figures.MAX_BOXES:
         notes.append(f"Showing the {figures.MAX_BOXES} most claimed-against of {stats.height:,} baselines.")
-    if rows.height > figures.MAX_POINTS:
-        notes.append(f"Points are a random sample of {figures.MAX_POINTS:,}; the boxes use every claim.")
-    return View(filters, rows, fig, notes)
+    sampled = None
+    if points.height < candidates.height:
+        sampled = figures.sample_note(points.height, candidates.height, "points") + " The boxes use every claim."
+    return View(filters, selection, fig, notes, sampled, extra={"stats": stats})
+
+
+def largest(selection: Selection, column: str, limit: int) -> pl.DataFrame:
+    """The ``limit`` claims of a selection with the largest ``column`` (ties: snapshot order)."""
+    index = selection.index if selection.index is not None else pl.int_range(0, selection.height, dtype=pl.UInt32, eager=True)
+    keys = pl.DataFrame({"value": selection.column(column), "row": index})
+    top = keys.top_k(limit, by=["value", "row"], reverse=[False, True]).sort(["value", "row"], descending=[True, False],
+                                                                           nulls_last=True)
+    return selection.board.claims[top["row"]]
 
 
 NO_MATCH = "No claims match these filters. Remove a filter, or start again with Reset."
@@ -137,9 +182,13 @@ def paper_link(paper_id: str) -> str | None:
     return f"https://arxiv.org/abs/{paper_id}" if ARXIV_ID.match(paper_id) else None
 
 
-def facts_table(board: Board, filters: Filters, rows: pl.DataFrame) -> tuple[list[str], list[tuple[str, list]]]:
+def facts_table(
+    board: Board, filters: Filters, rows: pl.DataFrame, papers: pl.DataFrame | None = None,
+) -> tuple[list[str], list[tuple[str, list]]]:
     """Header (one paper per column) and rows of (fact, value per paper) for side by side."""
-    papers = ordered(board.papers.filter(pl.col("paper_id").is_in(list(filters.papers))), filters.papers)
+    if papers is None:
+        papers = board.papers.filter(pl.col("paper_id").is_in(list(filters.papers)))
+    papers = ordered(papers, filters.papers)
     ids = papers["paper_id"].to_list()
     baselines = {
         pid: sorted(set(rows.filter(pl.col("paper_id") == pid)["baseline"].drop_nulls().to_list())) for pid in ids
@@ -169,16 +218,44 @@ def highlighted(sentence: str, number: str) -> str:
                     MARKDOWN_SPECIAL.sub(r"\\\1", after)])
 
 
-def table_page(rows: pl.DataFrame, page: int, sort_by: list[dict] | None) -> tuple[list[dict], int]:
+NULL_LAST_ASC = 2**32 - 1  # a rank past every value: nulls sort last going up...
+NULL_LAST_DESC = 0  # ...and below every rank (ranks start at 1) going down
+TOP_K_UP_TO = 0.25  # pages within this share of the rows are found by partial selection, not a full sort
+
+
+def sorted_rows(selection: Selection, sort_by: list[dict], start: int, count: int) -> pl.Series:
+    """Row numbers of the claims at ``start:start+count`` of the selection sorted by ``sort_by``
+    (nulls last, ties in snapshot order), from per-snapshot ranks: a 1M-claim sort is a sort
+    of integers, and an early page only a partial selection."""
+    board = selection.board
+    index = selection.index if selection.index is not None else pl.int_range(0, selection.height, dtype=pl.UInt32, eager=True)
+    keys, descending = {}, []
+    for i, spec in enumerate(sort_by):
+        rank = board.sort_rank(SORT_COLUMNS.get(spec["column_id"], spec["column_id"]))
+        rank = rank if selection.index is None else rank.gather(selection.index)
+        down = spec.get("direction") == "desc"
+        keys[f"k{i}"] = rank.fill_null(NULL_LAST_DESC if down else NULL_LAST_ASC)
+        descending.append(down)
+    frame = pl.DataFrame({**keys, "row": index})
+    by, descending = [*keys, "row"], [*descending, False]
+    need = start + count
+    if need <= TOP_K_UP_TO * frame.height:
+        frame = frame.bottom_k(need, by=by, reverse=descending)
+    return frame.sort(by, descending=descending)["row"].slice(start, count)
+
+
+def table_page(selection: Selection, page: int, sort_by: list[dict] | None) -> tuple[list[dict], int]:
     """One page of the claims table, sorted on the server; and the page count."""
-    pages = max(1, math.ceil(rows.height / TABLE_PAGE_SIZE))
+    pages = max(1, math.ceil(selection.height / TABLE_PAGE_SIZE))
     page = min(max(page or 0, 0), pages - 1)
+    start = page * TABLE_PAGE_SIZE
+    sort_by = [s for s in sort_by or [] if s["column_id"] in TABLE_COLUMNS]
     if sort_by:
-        columns = [SORT_COLUMNS.get(s["column_id"], s["column_id"]) for s in sort_by if s["column_id"] in TABLE_COLUMNS]
-        descending = [s["direction"] == "desc" for s in sort_by if s["column_id"] in TABLE_COLUMNS]
-        if columns:
-            rows = rows.sort(columns, descending=descending, nulls_last=True)
-    chunk = rows.slice(page * TABLE_PAGE_SIZE, TABLE_PAGE_SIZE)
+        chunk = selection.board.claims[sorted_rows(selection, sort_by, start, TABLE_PAGE_SIZE)]
+    elif selection.index is None:
+        chunk = selection.board.claims.slice(start, TABLE_PAGE_SIZE)
+    else:
+        chunk = selection.board.claims[selection.index.slice(start, TABLE_PAGE_SIZE)]
     return [table_record(r) for r in chunk.to_dicts()], pages
 
 
@@ -203,6 +280,28 @@ def csv_rows(rows: pl.DataFrame) -> pl.DataFrame:
     return rows.select([c for c in CSV_COLUMNS if c in rows.columns])
 
 
+# ---------------------------------------------------------------- warm-up
+
+
+def warm(board: Board) -> None:
+    """Compute, once per snapshot and ahead of the first requests, everything that does not
+    depend on the filter: header counts, option lists, the unfiltered baselines, the compare
+    box's default list and search text, and the claims table's sort ranks."""
+    from dashboard.callbacks import paper_search_text, default_paper_options
+
+    header_counts(board)
+    for column in ("baseline", "hardware"):
+        board.options(column)
+    everything = board.select(Filters())
+    everything.papers()
+    baseline_stats(everything)
+    default_paper_options(board)
+    for column in ("multiplier", "model_size", "gpu_count", "metric", "baseline", "hardware", "warning", "title",
+                   "sentence"):
+        board.sort_rank(SORT_COLUMNS.get(column, column))
+    paper_search_text(board)
+
+
 # ---------------------------------------------------------------- header
 
 
@@ -211,12 +310,14 @@ def last_run(runs: list[dict]) -> dict | None:
 
 
 def header_counts(board: Board) -> list[tuple[str, str]]:
-    papers = board.snapshot.papers
-    warnings = board.claims.filter(pl.col("warning").is_not_null()).height
-    return [
-        ("papers", f"{papers.height:,}"),
-        ("claims", f"{board.claims.height:,}"),
-        ("systems papers", f"{int(papers['is_systems'].sum()):,}"),
-        ("flagged claims", f"{warnings:,}"),
-        ("quarantined", f"{board.snapshot.quarantine.height:,}"),
-    ]
+    def compute() -> list[tuple[str, str]]:
+        papers = board.papers
+        return [
+            ("papers", f"{papers.height:,}"),
+            ("claims", f"{board.claims.height:,}"),
+            ("systems papers", f"{int(papers['is_systems'].sum()):,}"),
+            ("flagged claims", f"{board.select(Filters()).flagged():,}"),
+            ("quarantined", f"{board.quarantined:,}"),
+        ]
+
+    return board.memo("header_counts", compute)

@@ -3,16 +3,21 @@
 from __future__ import annotations
 
 import json
+import time
 
 import polars as pl
 import pytest
 from dash import no_update
+from plotly.io.json import to_json_plotly
 
-from dashboard import callbacks, layout
+from dashboard import callbacks, figures, layout, views
 from dashboard.app import create_app
-from dashboard.data import Board, SnapshotCache, baseline_run
+from dashboard.data import QUARANTINE_ROWS, Board, SnapshotCache, baseline_run
 from dashboard.filters import MAX_PAPERS, TABS, Filters
-from e2e.stores import HOSTILE_TITLE, NEW_PAPER_IDS, NEW_RUN, OLD_RUN, handmade_store, handmade_tables, manifest_for, pipeline_store  # noqa: F401
+from e2e.stores import (  # noqa: F401
+    HOSTILE_TITLE, NEW_PAPER_IDS, NEW_RUN, OLD_RUN, handmade_store, handmade_tables, manifest_for, pipeline_store,
+    tiled_tables,
+)
 from etl.store import load_snapshot, publish, write_snapshot
 
 
@@ -205,3 +210,128 @@ def test_app_pages_answer_on_the_real_snapshot(pipeline_store):
     client = create_app(pipeline_store).server.test_client()
     assert client.get("/?metric=throughput&gpus=%3C%3E").status_code == 200
     assert client.get("/_dash-layout").status_code == 200
+
+
+# ---------------------------------------------------------------- many claims: samples, pages, caches
+
+
+@pytest.fixture(scope="module")
+def big_board(tmp_path_factory) -> Board:
+    """24,000 claims (2,000 copies of the hand-made 12, 22,000 with a model size), loaded as a worker does."""
+    store = tmp_path_factory.mktemp("big") / "store"
+    tables = tiled_tables(NEW_RUN, 2_000)
+    write_snapshot(store, NEW_RUN, tables, manifest_for(NEW_RUN, tables))
+    publish(store, NEW_RUN)
+    return SnapshotCache(store).get()
+
+
+def plotted(fig) -> int:
+    return sum(len(t.x) for t in fig.data if t.name != "selected papers")
+
+
+def test_a_large_landscape_is_a_stated_random_sample(big_board):
+    fig, notes = callbacks.landscape_outputs(big_board, "")
+    assert plotted(fig) == figures.MAX_POINTS
+    assert {t.type for t in fig.data} == {"scattergl"}
+    sampled = notes[0]
+    assert sampled.className == "note--sampled"
+    assert sampled.children == (f"Showing a random sample of {figures.MAX_POINTS:,} of 22,000 claims; "
+                                f"narrow the filters to {figures.MAX_POINTS:,} or fewer to see every point.")
+    assert "2,000 claims without a known model size" in text_of(notes[1])
+    assert [a.text for a in fig.layout.annotations] == [f"random sample: {figures.MAX_POINTS:,} of 22,000 points"]
+    assert len(to_json_plotly(fig)) < 2_000_000
+    again, _ = callbacks.landscape_outputs(big_board, "")
+    assert [list(t.customdata) for t in again.data] == [list(t.customdata) for t in fig.data]  # a fixed sample
+
+
+def test_a_narrow_enough_filter_shows_every_point_and_no_notice(big_board):
+    for search, expected in (("?q=pagedserve", 4_000), ("?q=pagedserve&metric=throughput", 2_000)):
+        fig, notes = callbacks.landscape_outputs(big_board, search)
+        rows = big_board.rows(Filters.from_query(search).filters)
+        assert plotted(fig) == rows.height == expected
+        assert sorted(p for t in fig.data for p in t.customdata) == sorted(rows["paper_id"].to_list())
+        assert not fig.layout.annotations and "random sample" not in text_of(notes)
+
+
+def test_sampled_colours_come_from_every_claim(big_board):
+    fig, _ = callbacks.landscape_outputs(big_board, "?color=hardware&x=gpus")
+    assert {t.name for t in fig.data} == {"A100", "H100", "unknown"}  # V100's paper has no GPU count
+
+
+def test_baseline_boxes_count_every_claim_and_points_are_a_sample(big_board):
+    fig, table, options, focus_rows, notes = callbacks.baselines_outputs(big_board, "?tab=baselines&focus=vLLM")
+    assert (table[0]["baseline"], table[0]["claims"], table[0]["papers"]) == ("vLLM", 8_000, 8_000)
+    points = next(t for t in fig.data if t.name == "claims")
+    assert len(points.x) == figures.MAX_POINTS
+    assert "random sample" in text_of(notes) and "The boxes use every claim." in text_of(notes)
+    assert len(focus_rows) == callbacks.FOCUS_ROWS
+    assert [r["multiplier"] for r in focus_rows] == sorted((r["multiplier"] for r in focus_rows), reverse=True)
+    assert "500 largest of 8,000 claims against vLLM" in text_of(notes)
+
+
+SORTS = [
+    [{"column_id": "multiplier", "direction": "desc"}],
+    [{"column_id": "title", "direction": "asc"}],
+    [{"column_id": "model_size", "direction": "desc"}],  # nulls last going down too
+    [{"column_id": "hardware", "direction": "asc"}, {"column_id": "multiplier", "direction": "desc"}],
+]
+
+
+@pytest.mark.parametrize("sort_by", SORTS, ids=lambda s: "+".join(f"{c['column_id']}-{c['direction']}" for c in s))
+@pytest.mark.parametrize("search", ["?tab=table", "?tab=table&metric=throughput&metric=latency"])
+def test_sorted_pages_match_a_full_sort_with_ties_in_snapshot_order(big_board, search, sort_by):
+    rows = big_board.rows(Filters.from_query(search).filters).with_row_index("order")
+    columns = [views.SORT_COLUMNS.get(s["column_id"], s["column_id"]) for s in sort_by]
+    expected = rows.sort([*columns, "order"], descending=[s["direction"] == "desc" for s in sort_by] + [False],
+                         nulls_last=True)["claim_id"].to_list()
+    pages = -(-len(expected) // views.TABLE_PAGE_SIZE)
+    for page in (0, 1, 7, pages // 2, pages - 1):  # early pages by partial selection, late ones by a full sort
+        records, count, current = callbacks.table_outputs(big_board, search, page, sort_by)
+        assert count == pages and current == page
+        start = page * views.TABLE_PAGE_SIZE
+        assert [r["id"] for r in records] == expected[start:start + views.TABLE_PAGE_SIZE]
+
+
+def test_a_filter_is_evaluated_once_and_view_options_do_not_change_it(big_board):
+    first = big_board.select(Filters(metric=("speedup",)))
+    assert big_board.select(Filters(metric=("speedup",), tab="baselines", x="gpus", focus="vLLM")).index is first.index
+    assert first.height == 8_000 and first.papers() == 8_000 and first.flagged() == 0
+    assert big_board.select(Filters()).index is None  # no filter: the cached frame itself
+
+
+def test_the_cache_reads_only_what_the_dashboard_shows(tmp_path):
+    store = tmp_path / "store"
+    tables = handmade_tables(NEW_RUN)
+    many = pl.concat([tables["quarantine"]] * 150)  # 300 quarantined rows
+    tables = tables | {"quarantine": many}
+    write_snapshot(store, NEW_RUN, tables, manifest_for(NEW_RUN, tables))
+    publish(store, NEW_RUN)
+    board = SnapshotCache(store).get()
+    assert "abstract" not in board.papers.columns and board.snapshot.claims.is_empty()  # one copy: the board's
+    assert board.quarantined == 300 and board.snapshot.quarantine.height == QUARANTINE_ROWS
+    header = text_of(layout.header_info(board, []))
+    assert "300 quarantined" in header and f"first {QUARANTINE_ROWS} shown" in header
+    assert ("quarantined", "300") in views.header_counts(board)
+
+
+def test_preload_and_warm_up_run_in_the_background(handmade_store):
+    warmed = []
+    cache = SnapshotCache(handmade_store, warm=lambda board: (views.warm(board), warmed.append(board)))
+    cache.preload().join(timeout=30)
+    board = cache.get()
+    assert board is not None and board.run_id == NEW_RUN
+    for _ in range(100):
+        if warmed:
+            break
+        time.sleep(0.05)
+    assert warmed == [board]
+    assert ("rank", "title") in board._memo and "baseline_stats" in board._memo
+
+
+def test_compare_box_lists_the_most_upvoted_with_ties_by_id(big_board):
+    options = callbacks.paper_options(big_board, None, [])
+    assert len(options) == callbacks.PAPER_OPTIONS
+    ids = [o["value"] for o in options]
+    assert ids == sorted(ids)  # every upvote count is 10: ties by id
+    assert [o["value"] for o in callbacks.paper_options(big_board, "megatrain", ["2401.00001~5"])][:2] == [
+        "2401.00001~5", "2401.00004~0"]

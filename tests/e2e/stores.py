@@ -131,6 +131,21 @@ def handmade_tables(run_id: str, paper_ids: set[str] | None = None) -> dict[str,
     return {"papers": paper_rows, "claims": claim_rows, "facts": facts, "quarantine": quarantine}
 
 
+def tiled_tables(run_id: str, copies: int) -> dict[str, pl.DataFrame]:
+    """The hand-made tables ``copies`` times over (ids suffixed "~k", multipliers spread), for
+    tests of what the dashboard does with many claims: 12 claims and 7 papers per copy."""
+    base = handmade_tables(run_id)
+
+    def tiled(frame: pl.DataFrame, *ids: str) -> pl.DataFrame:
+        out = pl.concat([frame.with_columns(copy=pl.lit(i)) for i in range(copies)])
+        return out.with_columns([pl.col(c) + "~" + pl.col("copy").cast(pl.String) for c in ids]).drop("copy")
+
+    claims = tiled(base["claims"], "claim_id", "paper_id").with_columns(
+        multiplier=pl.col("multiplier") * (1 + (pl.int_range(0, pl.len()) % 97) / 97))
+    return {"papers": tiled(base["papers"], "paper_id"), "claims": claims, "facts": tiled(base["facts"], "paper_id"),
+            "quarantine": base["quarantine"]}
+
+
 def manifest_for(run_id: str, tables: dict[str, pl.DataFrame]) -> dict:
     day = dt.datetime.strptime(run_id[:15], "%Y%m%dT%H%M%S")
     return {
@@ -177,4 +192,14 @@ def pipeline_store(tmp_path_factory) -> Path:
     """The real ETL on the bundled corpus, once per test session."""
     store = tmp_path_factory.mktemp("pipeline") / "store"
     write_pipeline_store(store)
+    return store
+
+
+@pytest.fixture(scope="session")
+def big_store(tmp_path_factory) -> Path:
+    """6,000 claims (500 copies of the hand-made 12; 5,500 with a model size): past the point cap."""
+    store = tmp_path_factory.mktemp("big") / "store"
+    tables = tiled_tables(NEW_RUN, 500)
+    write_snapshot(store, NEW_RUN, tables, manifest_for(NEW_RUN, tables))
+    publish(store, NEW_RUN)
     return store

@@ -14,7 +14,8 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 
 from dashboard.app import create_app
-from e2e.stores import HOSTILE_TITLE, NEW_RUN, handmade_store, pipeline_store  # noqa: F401
+from dashboard.figures import MAX_POINTS
+from e2e.stores import HOSTILE_TITLE, NEW_RUN, big_store, handmade_store, pipeline_store  # noqa: F401
 
 pytestmark = pytest.mark.browser
 SCREENSHOT = Path(__file__).resolve().parents[2] / "docs" / "screenshot-landscape.png"
@@ -88,8 +89,11 @@ def test_side_by_side_from_a_click_and_a_copied_link_reproduces_it(dash_duo, han
 FIND_POINT = """
 const gd = document.querySelector('#landscape-graph .js-plotly-plot');
 for (let t = 0; t < gd.data.length; t++) {
-  const rows = gd.data[t].customdata || [];
-  for (let i = 0; i < rows.length; i++) if (rows[i][0] === arguments[0]) return [t, i];
+  const rows = gd.data[t].customdata || [];  // a point's paper id (or a row starting with it)
+  for (let i = 0; i < rows.length; i++) {
+    const id = Array.isArray(rows[i]) ? rows[i][0] : rows[i];
+    if (id === arguments[0]) return [t, i];
+  }
 }
 return null;
 """
@@ -101,6 +105,29 @@ def hover_and_click_paper(dash_duo, paper_id: str) -> None:
     group = dash_duo.find_elements("#landscape-graph .scatterlayer .trace")[trace]
     point = group.find_elements(By.CSS_SELECTOR, ".point")[index]
     ActionChains(dash_duo.driver).move_to_element(point).click().perform()
+
+
+def test_a_large_view_says_it_is_a_sample_and_a_narrow_one_shows_every_point(dash_duo, big_store):
+    dash_duo.start_server(create_app(big_store))
+    dash_duo.wait_for_page(f"{dash_duo.server_url}/")
+    notice = dash_duo.wait_for_element("#landscape-graph ~ * .note--sampled, .note--sampled", timeout=20)
+    assert notice.text == (f"Showing a random sample of {MAX_POINTS:,} of 5,500 claims; "
+                           f"narrow the filters to {MAX_POINTS:,} or fewer to see every point.")
+    assert notice.is_displayed()
+    wait_until(lambda: "random sample: 4,000 of 5,500 points" in dash_duo.find_element("#landscape-graph").text,
+               message="the sample noted on the chart itself")
+
+    dash_duo.wait_for_page(f"{dash_duo.server_url}/?q=pagedserve&metric=throughput")  # 500 claims: every one, as SVG
+    wait_until(lambda: points(dash_duo) == 500, 20, "every matching point")
+    assert not dash_duo.find_elements(".note--sampled")
+    assert "random sample" not in dash_duo.find_element("#landscape-graph").text
+
+
+def test_a_link_focused_on_a_baseline_keeps_its_focus(dash_duo, handmade_store):
+    dash_duo.start_server(create_app(handmade_store))
+    dash_duo.wait_for_page(f"{dash_duo.server_url}/?tab=baselines&focus=TGI")
+    rows = wait_until(lambda: dash_duo.find_elements("#focus-table tbody tr"), 15, "claims against TGI")
+    assert "focus=TGI" in dash_duo.driver.current_url and len(rows) >= 2
 
 
 def downloaded(folder: Path, suffix: str) -> Path:

@@ -1,0 +1,710 @@
+"""Dashboard speed at scale: a synthetic N-claim snapshot, the real server, the real callbacks over HTTP.
+
+1. Builds a real snapshot of N claims (and ~N/0.6 papers with their facts) by tiling the bundled
+   corpus's snapshot (``etl.pipeline.run_etl`` on data/seeds) and varying ids, titles, dates,
+   multipliers, model sizes, GPU counts, hardware and baselines so filters have real work; it is
+   written with ``etl.store.write_snapshot`` + ``publish`` and cached under --work.
+2. Times loading it the way a server worker does (``SnapshotCache.get``) in a fresh process.
+3. Starts ``gunicorn -w 2 -b 127.0.0.1:<free port> dashboard.app:server`` on it, waits for it,
+   and replays what a browser sends: GET / and /_dash-layout, then every callback request of
+   the initial load and of each interaction (filter changes, views, table pages), built from
+   /_dash-dependencies and the layout exactly as dash-renderer builds them (output, outputs,
+   inputs with the current prop values, state, changedPropIds), firing the callbacks a
+   changed prop triggers, in order. Requests go one at a time, so each latency is one server
+   round trip; a second pass replays the interactions with a browser's 6 parallel connections
+   and reports the wall time from the user's change to the last response.
+4. Prints p50 / p95 / max latency and response bytes per callback and per interaction, the
+   server's RSS (and PSS), and whether the targets hold (callback p95 < 200 ms, figure payload
+   < 2 MB).
+
+examples:
+  python bench/dashboard_bench.py --quick                  # 100k claims, 5 rounds, a few minutes
+  python bench/dashboard_bench.py                          # 1M claims, 12 rounds
+  python bench/dashboard_bench.py --claims 300k --rounds 20 --json out.json
+  python bench/dashboard_bench.py --store data/store       # an existing store, nothing generated
+  python bench/dashboard_bench.py --quick --profile        # + cProfile of the slowest callback, in-process
+"""
+
+from __future__ import annotations
+
+import argparse
+import concurrent.futures
+import datetime as dt
+import gzip
+import http.client
+import json
+import math
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+import numpy as np  # noqa: E402
+import polars as pl  # noqa: E402
+
+from bench.corpus import parse_size  # noqa: E402
+
+TARGET_P95_MS = 200
+TARGET_BYTES = 2_000_000
+BROWSER_CONNECTIONS = 6  # what a browser opens per host over HTTP/1.1
+HARDWARE = ["A100", "H100", "V100", "A10G", "L40S", "RTX 4090", "TPU v4", "TPU v5e", "MI250X", "MI300X", "Gaudi2",
+            "CPU", "FPGA", "Ascend NPU", "Jetson Orin"]
+BASELINES = ["vLLM", "TGI", "DeepSpeed", "Megatron-LM", "FlashAttention-2", "PyTorch", "TensorRT-LLM", "FasterTransformer",
+             "llama.cpp", "ZeRO", "HuggingFace Transformers", "SGLang", "GPU", "CPU", "A100", "H100"]
+SIZES_B = [0.125, 0.35, 1.3, 2.7, 7, 8, 13, 14, 30, 34, 40, 65, 70, 72, 175, 405, 540, 1000]
+GPUS = [1, 1, 1, 2, 4, 8, 8, 8, 16, 32, 64, 128, 256, 512, 1024, 2048]
+
+
+def log(message: str) -> None:
+    print(message, flush=True)
+
+
+# ---------------------------------------------------------------- the synthetic snapshot
+
+
+def base_snapshot(work: Path):
+    """The bundled corpus's snapshot (the real ETL on data/seeds), built once under --work."""
+    from etl.pipeline import run_etl
+    from etl.store import load_snapshot
+
+    store = work / "base-store"
+    if load_snapshot(store) is None:
+        log(f"  ETL on the bundled corpus -> {store}")
+        run_etl([ROOT / "data" / "seeds"], store)
+    return load_snapshot(store)
+
+
+def tile(frame: pl.DataFrame, copies: int) -> tuple[pl.DataFrame, np.ndarray]:
+    index = np.tile(np.arange(frame.height), copies)
+    return frame[index], np.repeat(np.arange(copies), frame.height)
+
+
+def vary(column: str, copy_no: pl.Expr) -> pl.Expr:
+    """``id`` for the first copy, ``id~7`` for the eighth: unique, and the original ids stay."""
+    return pl.when(copy_no == 0).then(pl.col(column)).otherwise(pl.col(column) + "~" + copy_no.cast(pl.String))
+
+
+def synthesize(base, claims_n: int, seed: int) -> dict[str, pl.DataFrame]:
+    """N claims and the papers and facts they belong to (~N/0.6 papers, as in the bundled corpus)."""
+    rng = np.random.default_rng(seed)
+    copies = math.ceil(claims_n / base.claims.height)
+    papers, paper_copy = tile(base.papers, copies)
+    n = papers.height
+    day0 = dt.date(2019, 1, 1)
+    days = rng.integers(0, (dt.date(2025, 12, 31) - day0).days, n)
+    published = pl.Series(days + (day0 - dt.date(1970, 1, 1)).days, dtype=pl.Int32).cast(pl.Date)
+    papers = papers.with_columns(
+        copy_no=pl.Series(paper_copy, dtype=pl.Int64),
+        published_new=pl.when(pl.Series(rng.random(n) < 0.9)).then(published).otherwise(pl.col("published")),
+        upvotes=pl.Series(rng.zipf(2.0, n).clip(0, 5000) - 1, dtype=pl.Int32),
+    ).with_columns(
+        paper_id=vary("paper_id", pl.col("copy_no")),
+        title=pl.when(pl.col("copy_no") == 0).then(pl.col("title"))
+        .otherwise(pl.col("title") + " (v" + pl.col("copy_no").cast(pl.String) + ")"),
+        published=pl.col("published_new"),
+    ).drop("copy_no", "published_new")
+
+    facts, fact_copy = tile(base.facts, copies)
+    facts = facts.with_columns(paper_id=vary("paper_id", pl.Series(fact_copy)))
+
+    claims, claim_copy = tile(base.claims, copies)
+    claims = claims.head(claims_n)
+    claim_copy = claim_copy[:claims_n]
+    m = claims.height
+
+    def replaced(column: str, values: list, keep: float) -> pl.Expr:
+        """The original value with probability ``keep``, else one of ``values`` (nulls stay null)."""
+        choice = pl.Series(values, dtype=base.claims.schema[column])[rng.integers(0, len(values), m)]
+        kept = pl.Series(rng.random(m) < keep)
+        return pl.when(pl.col(column).is_null() | kept).then(pl.col(column)).otherwise(choice)
+
+    factor = pl.Series(np.exp(rng.normal(0, 0.35, m)))
+    claims = claims.with_columns(
+        claim_id=vary("claim_id", pl.Series(claim_copy)),
+        paper_id=vary("paper_id", pl.Series(claim_copy)),
+        multiplier=(pl.col("multiplier") * factor).clip(1e-3, 1e6).round(4),
+        model_size_params=replaced("model_size_params", [s * 1e9 for s in SIZES_B], 0.3),
+        gpu_count=replaced("gpu_count", GPUS, 0.3),
+        hardware=replaced("hardware", HARDWARE, 0.3),
+        baseline=replaced("baseline", BASELINES, 0.4),
+    )
+    return {"papers": papers, "claims": claims, "facts": facts, "quarantine": base.quarantine}
+
+
+def synthetic_store(work: Path, claims_n: int, seed: int, rebuild: bool) -> Path:
+    from etl.store import current_run_id, new_run_id, publish, record_run, write_snapshot
+
+    store = work / f"store-{claims_n}-s{seed}"
+    if not rebuild and current_run_id(store):
+        log(f"snapshot: reusing {store} (--rebuild to make it again)")
+        return store
+    subprocess.run(["rm", "-rf", str(store)], check=True)
+    began = time.perf_counter()
+    log(f"snapshot: {claims_n:,} claims…")
+    base = base_snapshot(work)
+    tables = synthesize(base, claims_n, seed)
+    run_id = new_run_id()
+    counts = {name: frame.height for name, frame in tables.items()}
+    manifest = {**base.manifest, "run_id": run_id, "trigger": "bench", "counts": counts,
+                "finished": dt.datetime.now(dt.UTC).isoformat(), "synthetic": {"from": base.run_id, "seed": seed}}
+    write_snapshot(store, run_id, tables, manifest)
+    publish(store, run_id)
+    record_run(store, manifest)
+    size = sum(f.stat().st_size for f in (store / "snapshots" / run_id).iterdir())
+    log(f"  {counts['claims']:,} claims, {counts['papers']:,} papers in {time.perf_counter() - began:.1f} s "
+        f"({size / 1e6:.0f} MB of Parquet) -> {store}")
+    return store
+
+
+_LOAD_CHILD = r"""
+import json, resource, sys, time
+sys.path.insert(0, {root!r})
+import psutil
+t0 = time.perf_counter()
+from dashboard import views
+from dashboard.data import SnapshotCache
+t1 = time.perf_counter()
+board = SnapshotCache({store!r}).get()
+t2 = time.perf_counter()
+loaded = psutil.Process().memory_info().rss / 1e6
+getattr(views, "warm", lambda board: None)(board)  # (an older dashboard has no warm-up)
+t3 = time.perf_counter()
+rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+print(json.dumps({{"import_s": t1 - t0, "load_s": t2 - t1, "warm_s": t3 - t2, "rss_loaded_mb": loaded,
+                  "rss_warm_mb": psutil.Process().memory_info().rss / 1e6, "peak_rss_mb": rss,
+                  "claims": board.claims.height}}))
+"""
+
+
+def load_time(store: Path) -> dict:
+    """Seconds and peak RSS to load the snapshot into a Board, as a fresh worker does."""
+    proc = subprocess.run([sys.executable, "-c", _LOAD_CHILD.format(root=str(ROOT), store=str(store))],
+                          capture_output=True, text=True, check=True)
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+# ---------------------------------------------------------------- HTTP and a minimal dash-renderer
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def request(port: int, method: str, path: str, body: bytes | None = None) -> tuple[int, bytes, float]:
+    """One request on a new connection (gunicorn's sync workers close each one); seconds taken."""
+    began = time.perf_counter()
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=300)
+    try:
+        headers = {"Accept": "application/json", "Content-Type": "application/json"} if body is not None else {}
+        conn.request(method, path, body=body, headers=headers)
+        reply = conn.getresponse()
+        data = reply.read()
+    finally:
+        conn.close()
+    return reply.status, data, time.perf_counter() - began
+
+
+def key(ident, prop: str) -> tuple[str, str]:
+    return (json.dumps(ident, sort_keys=True) if isinstance(ident, dict) else ident, prop)
+
+
+def walk(node, found: dict) -> None:
+    """Every component's props in a layout, by id."""
+    if isinstance(node, list):
+        for item in node:
+            walk(item, found)
+    elif isinstance(node, dict):
+        props = node.get("props")
+        if isinstance(props, dict) and "type" in node:
+            if "id" in props:
+                found[json.dumps(props["id"], sort_keys=True) if isinstance(props["id"], dict) else props["id"]] = props
+            for value in props.values():
+                walk(value, found)
+
+
+CALLBACK_NAMES = {  # first output -> a short name
+    "url.search": "sync", "header-info.children": "header", "caption.children": "caption",
+    "landscape-graph.figure": "landscape", "side-graph.figure": "side", "baselines-graph.figure": "baselines",
+    "claims-table.data": "table", "download.data": "export", "f-papers.options": "paper_options",
+}
+
+
+@dataclass
+class Callback:
+    name: str
+    output: str
+    outputs: list[dict]
+    inputs: list[dict]
+    state: list[dict]
+    initial: bool
+
+    def body(self, props: dict, changed: list[str]) -> bytes:
+        def spec(s: dict) -> dict:
+            value = props.get(key(s["id"], s["property"]))
+            return {"id": s["id"], "property": s["property"], **({} if value is None else {"value": value})}
+
+        payload = {"output": self.output, "outputs": self.outputs if len(self.outputs) > 1 else self.outputs[0],
+                   "inputs": [spec(s) for s in self.inputs], "changedPropIds": changed, "parsedChangedPropsIds": changed}
+        if self.state:
+            payload["state"] = [spec(s) for s in self.state]
+        return json.dumps(payload).encode()
+
+
+def parse_output(text: str, ids: dict) -> list[dict]:
+    parts = text[2:-2].split("...") if text.startswith("..") else [text]
+    outputs = []
+    for part in parts:
+        ident, prop = part.rsplit(".", 1) if not part.startswith("{") else part.rsplit("}.", 1)
+        if part.startswith("{"):
+            pattern = json.loads(ident + "}")
+            wild = {k for k, v in pattern.items() if isinstance(v, list)}
+            for raw in ids:
+                if raw.startswith("{"):
+                    candidate = json.loads(raw)
+                    if set(candidate) == set(pattern) and all(candidate[k] == v for k, v in pattern.items() if k not in wild):
+                        outputs.append({"id": candidate, "property": prop})
+        else:
+            outputs.append({"id": ident, "property": prop})
+    return outputs
+
+
+def callbacks_of(dependencies: list[dict], ids: dict) -> list[Callback]:
+    found = []
+    for dep in dependencies:
+        if any(isinstance(s["id"], str) and s["id"].startswith("{") for s in dep["inputs"]):
+            continue  # pattern-matching inputs: the export buttons, not measured
+        outputs = parse_output(dep["output"], ids)
+        first = f"{outputs[0]['id']}.{outputs[0]['property'].split('@')[0]}" if isinstance(outputs[0]["id"], str) else "views"
+        name = CALLBACK_NAMES.get(first, first)
+        inputs = [{"id": json.loads(s["id"]) if s["id"].startswith("{") else s["id"], "property": s["property"]}
+                  for s in dep["inputs"]]
+        state = [{"id": s["id"], "property": s["property"]} for s in dep.get("state", [])]
+        found.append(Callback(name, dep["output"], outputs, inputs, state, dep.get("prevent_initial_call") is not True))
+    return found
+
+
+@dataclass
+class Hit:
+    interaction: str
+    callback: str
+    status: int
+    seconds: float
+    size: int
+    gz: int = 0
+
+
+@dataclass
+class Browser:
+    """Just enough of dash-renderer: props by (id, prop), callbacks fired by the props they read."""
+
+    port: int
+    callbacks: list[Callback]
+    layout_props: dict
+    connections: int = 1
+    props: dict = field(default_factory=dict)
+    hits: list[Hit] = field(default_factory=list)
+
+    def reset(self, search: str = "") -> None:
+        self.props = {key(i if not i.startswith("{") else json.loads(i), p): v
+                      for i, ps in self.layout_props.items() for p, v in ps.items() if p not in ("children",)}
+        self.props |= {("url", "pathname"): "/", ("url", "search"): search,
+                       ("url", "href"): f"http://127.0.0.1:{self.port}/{search}"}
+
+    def fire(self, interaction: str, todo: list[tuple[Callback, list[str]]]) -> None:
+        """Send ``todo`` (at most ``connections`` at a time), apply the answers, then what they trigger."""
+        while todo:
+            with concurrent.futures.ThreadPoolExecutor(self.connections) as pool:
+                futures = [(cb, pool.submit(request, self.port, "POST", "/_dash-update-component", cb.body(self.props, changed)))
+                           for cb, changed in todo]
+            changed_by: list[tuple[Callback, set]] = []
+            for cb, future in futures:
+                status, data, seconds = future.result()
+                self.hits.append(Hit(interaction, cb.name, status, seconds, len(data), len(gzip.compress(data, 1))))
+                if status not in (200, 204):
+                    raise RuntimeError(f"{interaction}: {cb.name} -> HTTP {status}: {data[:300]!r}")
+                if status == 200:
+                    changed = set()
+                    for ident, values in json.loads(data)["response"].items():
+                        for prop, value in values.items():
+                            k = key(json.loads(ident) if ident.startswith("{") else ident, prop.split("@")[0])
+                            if self.props.get(k) != value:
+                                changed.add(k)
+                            self.props[k] = value
+                    changed_by.append((cb, changed))
+            todo = []
+            for source, changed in changed_by:
+                for cb in self.callbacks:
+                    hit = [f"{s['id']}.{s['property']}" for s in cb.inputs if key(s["id"], s["property"]) in changed]
+                    if cb is not source and hit and all(cb is not t for t, _ in todo):
+                        todo.append((cb, hit))
+
+    def change(self, interaction: str, values: dict[tuple[str, str], object]) -> None:
+        """A user edits controls: set the props, then run every callback that reads one of them."""
+        self.props |= values
+        todo = []
+        for cb in self.callbacks:
+            hit = [f"{s['id']}.{s['property']}" for s in cb.inputs if key(s["id"], s["property"]) in values]
+            if hit:
+                todo.append((cb, hit))
+        self.fire(interaction, todo)
+
+    def load_page(self, interaction: str = "initial load") -> None:
+        for path, name in (("/", "GET /"), ("/_dash-layout", "GET /_dash-layout"), ("/_dash-dependencies", "GET deps")):
+            status, data, seconds = request(self.port, "GET", path)
+            self.hits.append(Hit(interaction, name, status, seconds, len(data), len(gzip.compress(data, 1))))
+            if status != 200:
+                raise RuntimeError(f"{path} -> HTTP {status}")
+        self.reset(self.props.get(("url", "search"), ""))
+        todo = []
+        for cb in self.callbacks:
+            if cb.initial:
+                todo.append((cb, [f"{s['id']}.{s['property']}" for s in cb.inputs if s["id"] == "url"][:1] or []))
+        self.fire(interaction, todo)
+
+
+def interactions(compare: tuple[str, str]) -> list[tuple[str, dict, dict]]:
+    """(name, props to start from, the user's change): each starts from a freshly loaded page."""
+    table = {("tabs", "value"): "table"}
+    return [
+        ("metric=throughput", {}, {("f-metric", "value"): ["throughput"]}),
+        ("hardware=A100", {}, {("f-hardware", "value"): ["A100"]}),
+        ("size 7..70B", {}, {("f-size-lo", "value"): 7, ("f-size-hi", "value"): 70}),
+        ("year 2024", {}, {("f-published", "start_date"): "2024-01-01", ("f-published", "end_date"): "2024-12-31"}),
+        ("search 'attention'", {}, {("f-q", "value"): "attention"}),
+        ("narrow (4 filters)", {}, {("f-metric", "value"): ["throughput"], ("f-hardware", "value"): ["A100"],
+                                    ("f-size-lo", "value"): 7, ("f-size-hi", "value"): 70,
+                                    ("f-published", "start_date"): "2024-01-01", ("f-published", "end_date"): "2024-12-31"}),
+        ("colour=hardware", {}, {("v-color", "value"): "hardware"}),
+        ("x=published", {}, {("v-x", "value"): "published"}),
+        ("tab side by side", {}, {("f-papers", "value"): list(compare), ("tabs", "value"): "side"}),
+        ("tab baselines", {}, {("tabs", "value"): "baselines"}),
+        ("baselines focus vLLM", {("tabs", "value"): "baselines"}, {("f-focus", "value"): "vLLM"}),
+        ("tab claims table", {}, table),
+        ("table page 400", table, {("claims-table", "page_current"): 400}),
+        ("table sort × desc", table, {("claims-table", "sort_by"): [{"column_id": "multiplier", "direction": "desc"}]}),
+        ("table sort paper", table, {("claims-table", "sort_by"): [{"column_id": "title", "direction": "asc"}]}),
+        ("compare box 'flash'", {}, {("f-papers", "search_value"): "flash"}),
+    ]
+
+
+def profile_args(interaction: str, compare: tuple[str, str]) -> tuple[str, int, list]:
+    """(URL search, table page, table sort) that an interaction leads to, for the in-process profile."""
+    searches = {
+        "metric=throughput": "?metric=throughput", "hardware=A100": "?hardware=A100", "size 7..70B": "?size=7..70",
+        "year 2024": "?published=2024-01-01..2024-12-31", "search 'attention'": "?q=attention",
+        "narrow (4 filters)": "?metric=throughput&hardware=A100&size=7..70&published=2024-01-01..2024-12-31",
+        "colour=hardware": "?color=hardware", "x=published": "?x=published",
+        "tab side by side": f"?papers={compare[0]}&papers={compare[1]}&tab=side", "tab baselines": "?tab=baselines",
+        "baselines focus vLLM": "?tab=baselines&focus=vLLM",
+    }
+    sorts = {"table sort × desc": [{"column_id": "multiplier", "direction": "desc"}],
+             "table sort paper": [{"column_id": "title", "direction": "asc"}]}
+    if interaction.startswith("tab") and "table" in interaction or interaction.startswith("table"):
+        return "?tab=table", 400 if interaction == "table page 400" else 0, sorts.get(interaction, [])
+    return searches.get(interaction, ""), 0, []
+
+
+# ---------------------------------------------------------------- the server
+
+
+def start_server(store: Path, port: int, workers: int, kind: str) -> subprocess.Popen:
+    env = os.environ | {"CLAIMBOARD_STORE": str(store), "PYTHONPATH": str(ROOT)}
+    if kind == "gunicorn":
+        cmd = [sys.executable, "-m", "gunicorn", "-w", str(workers), "-b", f"127.0.0.1:{port}", "--timeout", "300",
+               "--log-level", "warning", "dashboard.app:server"]
+    else:
+        cmd = [str(Path(sys.executable).with_name("claimboard")), "serve", "--store", str(store), "--port", str(port)]
+    return subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL)
+
+
+def wait_ready(port: int, server: subprocess.Popen, timeout: float = 120) -> float:
+    began = time.perf_counter()
+    while time.perf_counter() - began < timeout:
+        if server.poll() is not None:
+            raise RuntimeError(f"the server exited with {server.returncode}")
+        try:
+            if request(port, "GET", "/_dash-dependencies")[0] == 200:
+                return time.perf_counter() - began
+        except OSError:
+            pass
+        time.sleep(0.1)
+    raise RuntimeError("the server did not answer in time")
+
+
+def wait_idle(server: subprocess.Popen, timeout: float = 120, busy_percent: float = 10) -> float:
+    """Seconds until the server's processes use under ``busy_percent`` of a core for a second
+    (the workers' background warm-up after loading a snapshot is over)."""
+    import psutil
+
+    began = time.perf_counter()
+    procs = [psutil.Process(server.pid), *psutil.Process(server.pid).children(recursive=True)]
+    for proc in procs:
+        proc.cpu_percent(None)
+    while time.perf_counter() - began < timeout:
+        time.sleep(1.0)
+        if all(proc.cpu_percent(None) < busy_percent for proc in procs if proc.is_running()):
+            break
+    return time.perf_counter() - began
+
+
+def server_memory(server: subprocess.Popen) -> dict:
+    import psutil
+
+    master = psutil.Process(server.pid)
+    procs = [master, *master.children(recursive=True)]
+    out = {"rss_mb": [], "pss_mb": []}
+    for proc in procs:
+        try:
+            info = proc.memory_full_info()
+        except psutil.Error:
+            continue
+        out["rss_mb"].append(info.rss / 1e6)
+        out["pss_mb"].append(getattr(info, "pss", info.rss) / 1e6)
+    return out
+
+
+# ---------------------------------------------------------------- report
+
+
+def pct(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, math.ceil(p * len(ordered)) - 1))] if ordered else float("nan")
+
+
+def stats_row(label: str, hits: list[Hit]) -> dict:
+    ms = [h.seconds * 1000 for h in hits]
+    return {"label": label, "n": len(hits), "p50_ms": pct(ms, 0.5), "p95_ms": pct(ms, 0.95), "max_ms": max(ms),
+            "bytes": max(h.size for h in hits), "gzip_bytes": max(h.gz for h in hits),
+            "statuses": sorted({h.status for h in hits})}
+
+
+def print_rows(title: str, rows: list[dict]) -> None:
+    log(f"\n{title}")
+    head = f"{'':44} {'n':>4} {'p50 ms':>8} {'p95 ms':>8} {'max ms':>8} {'bytes':>11} {'gzip':>9}"
+    log(head)
+    log("-" * len(head))
+    for r in rows:
+        flag = " !" if r["p95_ms"] > TARGET_P95_MS or r["bytes"] > TARGET_BYTES else ""
+        log(f"{r['label'][:44]:44} {r['n']:>4} {r['p50_ms']:>8.1f} {r['p95_ms']:>8.1f} {r['max_ms']:>8.1f} "
+            f"{r['bytes']:>11,} {r['gzip_bytes']:>9,}{flag}")
+
+
+def loadavg() -> str:
+    return " ".join(f"{x:.2f}" for x in os.getloadavg())
+
+
+# ---------------------------------------------------------------- profile
+
+
+def profile_callback(store: Path, name: str, search: str, page: int, sort_by: list, repeat: int = 5, top: int = 25) -> None:
+    """cProfile one callback in-process (the same function and JSON encoding the server runs)."""
+    import cProfile
+    import pstats
+
+    from plotly.io.json import to_json_plotly
+
+    from dashboard import callbacks, layout, views
+    from dashboard.data import SnapshotCache
+
+    board = SnapshotCache(store).get()
+    getattr(views, "warm", lambda board: None)(board)
+    calls = {
+        "landscape": lambda: callbacks.landscape_outputs(board, search),
+        "caption": lambda: callbacks.caption_outputs(board, None, search),
+        "baselines": lambda: callbacks.baselines_outputs(board, search),
+        "side": lambda: callbacks.side_outputs(board, search),
+        "table": lambda: callbacks.table_outputs(board, search, page, sort_by),
+        "header": lambda: layout.header_info(board, []),
+        "paper_options": lambda: callbacks.paper_options(board, "flash", []),
+        "sync": lambda: callbacks.sync_state("url", search, [None] * len(layout.CONTROLS), None, None, None, None),
+    }
+    call = calls.get(name)
+    if call is None:
+        log(f"\n(no in-process profile for {name})")
+        return
+    to_json_plotly(call())  # warm
+    profiler = cProfile.Profile()
+    profiler.enable()
+    for _ in range(repeat):
+        to_json_plotly(call())
+    profiler.disable()
+    log(f"\nprofile: {name} callback, {search or '(no filter)'}{f' page {page}' if page else ''}"
+        f"{f' sort {sort_by}' if sort_by else ''}, x{repeat} in-process, top {top} by cumulative time")
+    pstats.Stats(profiler, stream=sys.stdout).strip_dirs().sort_stats("cumulative").print_stats(top)
+
+
+# ---------------------------------------------------------------- main
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0], epilog=__doc__[__doc__.index("examples:"):],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--claims", type=parse_size, default=None, help="claims in the snapshot (default 1M; --quick 100k)")
+    parser.add_argument("--quick", action="store_true", help="100k claims and 5 rounds")
+    parser.add_argument("--rounds", type=int, default=None, help="times each interaction is replayed (default 12; --quick 5)")
+    parser.add_argument("--store", type=Path, help="serve this existing store instead of generating one")
+    parser.add_argument("--work", type=Path, default=Path(tempfile.gettempdir()) / "claimboard-dash-bench",
+                        help="where generated snapshots are cached (default %(default)s)")
+    parser.add_argument("--rebuild", action="store_true", help="generate the snapshot again even if cached")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--server", choices=("gunicorn", "serve"), default="gunicorn",
+                        help="gunicorn with --workers sync workers (default), or `claimboard serve`")
+    parser.add_argument("--workers", type=int, default=2, help="gunicorn workers (default %(default)s)")
+    parser.add_argument("--no-parallel", action="store_true", help="skip the browser-like parallel pass")
+    parser.add_argument("--profile", action="store_true", help="then cProfile the slowest callback in-process")
+    parser.add_argument("--json", type=Path, help="also write the results as JSON here")
+    args = parser.parse_args(argv)
+    claims_n = args.claims or (100_000 if args.quick else 1_000_000)
+    rounds = args.rounds or (5 if args.quick else 12)
+
+    log(f"machine: {os.cpu_count()} cores, load average {loadavg()}")
+    args.work.mkdir(parents=True, exist_ok=True)
+    store = args.store or synthetic_store(args.work, claims_n, args.seed, args.rebuild)
+    from etl.store import load_snapshot
+
+    snapshot = load_snapshot(store)
+    counts = {"claims": snapshot.claims.height, "papers": snapshot.papers.height}
+    top_papers = snapshot.claims.group_by("paper_id").len().sort(["len", "paper_id"], descending=[True, False])
+    compare = tuple(top_papers["paper_id"].head(2).to_list())
+    del snapshot, top_papers
+    log(f"store {store}: {counts['claims']:,} claims, {counts['papers']:,} papers")
+
+    log("loading it in a fresh process (as a worker does)…")
+    loads = [load_time(store) for _ in range(2)]
+    load = min(loads, key=lambda r: r["load_s"])
+    times = ", ".join(f"{r['load_s']:.2f}" for r in loads)
+    warms = ", ".join(f"{r.get('warm_s', 0):.2f}" for r in loads)
+    log(f"  snapshot load {times} s (dashboard import {load['import_s']:.2f} s); then background warm-up {warms} s; "
+        f"RSS loaded {load.get('rss_loaded_mb', 0):.0f} MB, warm {load.get('rss_warm_mb', 0):.0f} MB, "
+        f"peak {load['peak_rss_mb']:.0f} MB")
+
+    port = free_port()
+    log(f"starting {args.server} ({args.workers} workers) on 127.0.0.1:{port}…")
+    started = time.perf_counter()
+    server = start_server(store, port, args.workers, args.server)
+    result: dict = {"claims": counts["claims"], "papers": counts["papers"], "load": loads, "rounds": rounds}
+    try:
+        result["ready_s"] = wait_ready(port, server)
+        log(f"  ready in {result['ready_s']:.1f} s (answers /_dash-dependencies); load average {loadavg()}")
+        # the first layout per worker loads the snapshot (GET / is only the HTML shell): as many
+        # concurrent first requests as workers, so each worker most likely gets one
+        with concurrent.futures.ThreadPoolExecutor(args.workers) as pool:
+            cold = list(pool.map(lambda _: request(port, "GET", "/_dash-layout"), range(args.workers)))
+        result["cold_layout_s"] = [c[2] for c in cold]
+        result["first_layout_after_start_s"] = time.perf_counter() - started
+        log(f"  first GET /_dash-layout per worker (waits for that worker's snapshot load): "
+            f"{', '.join(f'{c[2]:.2f} s' for c in cold)}; first page complete {result['first_layout_after_start_s']:.1f} s "
+            f"after the server was started")
+        result["memory_after_load"] = server_memory(server)
+        result["warm_up_s"] = wait_idle(server)
+        log(f"  workers idle (background warm-up done) {result['warm_up_s']:.1f} s later")
+
+        _, deps, _ = request(port, "GET", "/_dash-dependencies")
+        _, layout_json, _ = request(port, "GET", "/_dash-layout")
+        ids: dict = {}
+        walk(json.loads(layout_json), ids)
+        cbs = callbacks_of(json.loads(deps), ids)
+        browser = Browser(port, cbs, ids)
+        for _ in range(2 * args.workers):  # warm every worker
+            browser.reset()
+            browser.load_page("warm-up")
+        browser.hits.clear()
+
+        steps = interactions(compare)
+        began = time.perf_counter()
+        for r in range(rounds):
+            browser.reset()
+            browser.load_page()
+            after_load = dict(browser.props)
+            for name, start, change in steps:
+                browser.props = dict(after_load)
+                if start:
+                    browser.change(f"(setup) {name}", start)
+                browser.change(name, change)
+            log(f"  round {r + 1}/{rounds} done ({time.perf_counter() - began:.0f} s, load average {loadavg()})")
+        hits = [h for h in browser.hits if not h.interaction.startswith("(setup)")]
+
+        rows = [stats_row(f"initial load: {name}", [h for h in hits if h.interaction == "initial load" and h.callback == name])
+                for name in dict.fromkeys(h.callback for h in hits if h.interaction == "initial load")]
+        for name, _, _ in steps:
+            mine = [h for h in hits if h.interaction == name]
+            for cb in dict.fromkeys(h.callback for h in mine):
+                sent = [h for h in mine if h.callback == cb]
+                if any(h.status == 200 for h in sent):
+                    rows.append(stats_row(f"{name}: {cb}", sent))
+        print_rows(f"per request, one at a time ({rounds} rounds; requests answered 204 'not on screen' are left out "
+                   f"here but in the totals below)", rows)
+        by_callback = [stats_row(name, [h for h in hits if h.callback == name and h.status == 200])
+                       for name in dict.fromkeys(h.callback for h in hits) if any(h.callback == name and h.status == 200 for h in hits)]
+        print_rows("per callback, all interactions (200 responses)", by_callback)
+        skipped = [h for h in hits if h.status == 204]
+        if skipped:
+            print_rows("callbacks for views not on screen (204)", [stats_row("204 No Content", skipped)])
+        result |= {"requests": rows, "callbacks": by_callback}
+
+        if not args.no_parallel:
+            browser.connections = BROWSER_CONNECTIONS
+            browser.hits.clear()
+            for _ in range(max(3, rounds // 2)):
+                for name, start, change in steps:
+                    browser.reset()
+                    browser.load_page("(setup)")
+                    if start:
+                        browser.change("(setup)", start)
+                    t0 = time.perf_counter()
+                    first = len(browser.hits)
+                    browser.change(name, change)
+                    sent = browser.hits[first:]
+                    browser.hits.append(Hit(name, "wall", 200, time.perf_counter() - t0, sum(h.size for h in sent),
+                                            sum(h.gz for h in sent)))
+            walls = [stats_row(name, [h for h in browser.hits if h.interaction == name and h.callback == "wall"])
+                     for name, _, _ in steps]
+            print_rows(f"interaction wall time, change -> last response, {BROWSER_CONNECTIONS} parallel connections "
+                       f"like a browser ({args.workers} workers); bytes: all responses of the interaction", walls)
+            result["interactions"] = walls
+
+        result["memory_end"] = server_memory(server)
+    finally:
+        server.send_signal(signal.SIGTERM)
+        try:
+            server.wait(30)
+        except subprocess.TimeoutExpired:
+            server.kill()
+
+    mem0, mem1 = result["memory_after_load"], result["memory_end"]
+    log(f"\nserver memory (master + workers): RSS after first load {' + '.join(f'{m:.0f}' for m in mem0['rss_mb'])} MB, "
+        f"at the end {' + '.join(f'{m:.0f}' for m in mem1['rss_mb'])} MB (PSS {sum(mem1['pss_mb']):.0f} MB)")
+    worst = max(result["callbacks"], key=lambda r: r["p95_ms"])
+    biggest = max((r for r in result["requests"] if r["label"].split(": ")[-1] in ("landscape", "baselines", "side")),
+                  key=lambda r: r["bytes"])
+    ok_latency = worst["p95_ms"] < TARGET_P95_MS
+    ok_bytes = biggest["bytes"] < TARGET_BYTES
+    log(f"targets at {counts['claims']:,} claims: callback p95 < {TARGET_P95_MS} ms: {'met' if ok_latency else 'NOT met'} "
+        f"(worst: {worst['label']} {worst['p95_ms']:.0f} ms); figure payload < {TARGET_BYTES / 1e6:.0f} MB: "
+        f"{'met' if ok_bytes else 'NOT met'} (largest: {biggest['label']} {biggest['bytes']:,} bytes)")
+    log(f"load average at the end: {loadavg()}")
+    if args.json:
+        args.json.write_text(json.dumps(result, indent=2, default=str))
+    if args.profile:
+        measured = [r for r in result["requests"] if not r["label"].startswith("initial load: GET")]
+        slowest = max(measured, key=lambda r: r["p95_ms"])
+        name, cb = slowest["label"].rsplit(": ", 1)
+        log(f"\nslowest callback by p95: {slowest['label']} ({slowest['p95_ms']:.0f} ms)")
+        profile_callback(store, cb, *profile_args(name, compare))
+    return 0 if ok_latency and ok_bytes else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
