@@ -16,7 +16,7 @@ from dashboard.data import QUARANTINE_ROWS, Board, SnapshotCache, baseline_run
 from dashboard.filters import MAX_PAPERS, TABS, Filters
 from e2e.stores import (  # noqa: F401
     HOSTILE_TITLE, NEW_PAPER_IDS, NEW_RUN, OLD_RUN, handmade_store, handmade_tables, manifest_for, pipeline_store,
-    tiled_tables,
+    tiled_store,
 )
 from etl.store import load_snapshot, publish, write_snapshot
 
@@ -218,11 +218,7 @@ def test_app_pages_answer_on_the_real_snapshot(pipeline_store):
 @pytest.fixture(scope="module")
 def big_board(tmp_path_factory) -> Board:
     """24,000 claims (2,000 copies of the hand-made 12, 22,000 with a model size), loaded as a worker does."""
-    store = tmp_path_factory.mktemp("big") / "store"
-    tables = tiled_tables(NEW_RUN, 2_000)
-    write_snapshot(store, NEW_RUN, tables, manifest_for(NEW_RUN, tables))
-    publish(store, NEW_RUN)
-    return SnapshotCache(store).get()
+    return SnapshotCache(tiled_store(tmp_path_factory.mktemp("big") / "store", 2_000)).get()
 
 
 def plotted(fig) -> int:

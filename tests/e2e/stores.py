@@ -146,6 +146,14 @@ def tiled_tables(run_id: str, copies: int) -> dict[str, pl.DataFrame]:
             "quarantine": base["quarantine"]}
 
 
+def tiled_store(store: Path, copies: int) -> Path:
+    """A store whose current snapshot is ``tiled_tables(NEW_RUN, copies)``."""
+    tables = tiled_tables(NEW_RUN, copies)
+    write_snapshot(store, NEW_RUN, tables, manifest_for(NEW_RUN, tables))
+    publish(store, NEW_RUN)
+    return store
+
+
 def manifest_for(run_id: str, tables: dict[str, pl.DataFrame]) -> dict:
     day = dt.datetime.strptime(run_id[:15], "%Y%m%dT%H%M%S")
     return {
@@ -198,8 +206,4 @@ def pipeline_store(tmp_path_factory) -> Path:
 @pytest.fixture(scope="session")
 def big_store(tmp_path_factory) -> Path:
     """6,000 claims (500 copies of the hand-made 12; 5,500 with a model size): past the point cap."""
-    store = tmp_path_factory.mktemp("big") / "store"
-    tables = tiled_tables(NEW_RUN, 500)
-    write_snapshot(store, NEW_RUN, tables, manifest_for(NEW_RUN, tables))
-    publish(store, NEW_RUN)
-    return store
+    return tiled_store(tmp_path_factory.mktemp("big") / "store", 500)
