@@ -27,7 +27,7 @@ from pathlib import Path
 import polars as pl
 
 #: bump whenever the rules or their interpretation change (the extraction cache keys on it)
-EXTRACTOR_VERSION = "1.1.0"
+EXTRACTOR_VERSION = "1.1.1"
 
 RULES_PATH = Path(__file__).with_name("rules") / "extract.toml"
 RULES: dict = tomllib.loads(RULES_PATH.read_text(encoding="utf-8"))
@@ -918,8 +918,13 @@ def _claim_rows(items: list[tuple]) -> list[tuple]:
 
 
 def extract_claims(papers: pl.DataFrame) -> pl.DataFrame:
-    """One row per claim (columns CLAIM_SCHEMA); Python reads only the sentences that can hold one."""
-    frame = _text_columns(papers).filter(pl.col("abstract").str.contains(_PREFILTER["claims_re"]))
+    """One row per claim (columns CLAIM_SCHEMA)."""
+    return _claims(_text_columns(papers))
+
+
+def _claims(texts: pl.DataFrame) -> pl.DataFrame:
+    """Claims of a _text_columns frame; Python reads only the sentences that can hold one."""
+    frame = texts.filter(pl.col("abstract").str.contains(_PREFILTER["claims_re"]))
     per_paper = (
         candidate_sentences(frame)
         .group_by("paper_id", maintain_order=True)
@@ -963,8 +968,13 @@ def _rust_prefilter(pattern: str) -> str:
     return ascii_word_boundaries("".join(out))
 
 
-#: per hardware pattern, its look-around-free form: rows run only the hardware patterns that can match
-_HARDWARE_PREFILTERS = [_rust_prefilter(p) for p in _HW["patterns"]]
+#: per fact finder, the Rust trigger of each of its patterns, in the finder's bit order
+_TRIGGERS = {
+    "size": [ascii_word_boundaries(t) for t in _PREFILTER["facts"]["model_sizes"].values()],
+    "gpu": [ascii_word_boundaries(t) for t in _PREFILTER["facts"]["gpu_counts"].values()],
+    "hardware": [_rust_prefilter(p) for p in _HW["patterns"]],
+}
+_SYSTEM_TRIGGER = ascii_word_boundaries(_PREFILTER["facts"]["system"])
 
 
 def _trigger_mask(text: pl.Expr, triggers: list[str]) -> pl.Expr:
@@ -990,33 +1000,25 @@ def _find_hardware_subset(text: str, mask: int) -> list[str]:
 
 
 def extract_facts(papers: pl.DataFrame, claims: pl.DataFrame | None = None) -> pl.DataFrame:
-    """One row per paper (columns FACT_SCHEMA).
+    """One row per paper (columns FACT_SCHEMA); ``claims`` (extract_claims of the same papers)
+    is reused for is_systems when given, else extracted here."""
+    texts = _text_columns(papers)
+    return _facts(texts, _claims(texts) if claims is None else claims)
 
-    Every finder pattern has a Polars trigger over the whole column (Rust regex); the Python
-    finders run only the patterns whose trigger fires on a row. ``claims`` (this frame's extract_claims
-    output) is reused for is_systems when given, else extracted here.
-    """
-    frame = _text_columns(papers)
-    if claims is None:
-        claims = extract_claims(papers)
+
+def _facts(texts: pl.DataFrame, claims: pl.DataFrame) -> pl.DataFrame:
+    """Every finder pattern has a Polars trigger over the whole column (Rust regex); the Python
+    finders run only the patterns whose trigger fires on a row."""
     counts = claims.group_by("paper_id").len("n_claims")
     both = pl.col("title") + ". " + pl.col("abstract")
     title_prefix = pl.col("title").str.split_exact(":", 1).struct.field("field_0").str.strip_chars()
-    has_facts = both.str.contains(ascii_word_boundaries(_PREFILTER["facts_re"]))
-    frame = frame.join(counts, on="paper_id", how="left", maintain_order="left").with_columns(
+    frame = texts.join(counts, on="paper_id", how="left", maintain_order="left").with_columns(
         pl.col("n_claims").fill_null(0),
         both=both,
-        **{
-            f"{name}_mask": pl.when(has_facts).then(_trigger_mask(both, triggers)).otherwise(0)
-            for name, triggers in (
-                ("size", [ascii_word_boundaries(t) for t in _PREFILTER["facts"]["model_sizes"].values()]),
-                ("gpu", list(_PREFILTER["facts"]["gpu_counts"].values())),
-                ("hardware", _HARDWARE_PREFILTERS),
-            )
-        },
+        **{f"{name}_mask": _trigger_mask(both, triggers) for name, triggers in _TRIGGERS.items()},
         system_title=pl.col("title").str.contains(":", literal=True)
         & (title_prefix.str.count_matches(r"\s+") < _SYS["title_prefix_max_words"]),
-        system_abstract=pl.col("abstract").str.contains(ascii_word_boundaries(_PREFILTER["facts"]["system"])),
+        system_abstract=pl.col("abstract").str.contains(_SYSTEM_TRIGGER),
     )
     rows = _fact_rows(frame.select(
         "paper_id", "title", "abstract", "both", "score", "n_claims", "size_mask", "gpu_mask", "hardware_mask",
@@ -1042,8 +1044,9 @@ def _fact_rows(items: list[tuple]) -> list[tuple]:
 
 
 def _extract_slice(papers: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
-    claims = extract_claims(papers)
-    return claims, extract_facts(papers, claims)
+    texts = _text_columns(papers)
+    claims = _claims(texts)
+    return claims, _facts(texts, claims)
 
 
 def extract_all(papers: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:

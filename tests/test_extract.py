@@ -224,6 +224,8 @@ def test_gpu_counts(text, counts):
         ("It runs on TPU v4 pods and Ascend NPUs.", ["TPU v4", "Ascend NPUs"]),
         ("On a single RTX 4090 GPU.", ["RTX 4090"]),
         ("We report CPU utilization of the servers.", []),
+        ("It scores 94.6 on MATH500 with 8 GPUs.", []),  # a benchmark name, not an H500
+        ("Served on DGX-A100 nodes.", ["DGX-A100"]),
     ],
 )
 def test_hardware_mentions(text, mentions):
