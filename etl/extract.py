@@ -838,7 +838,7 @@ def systems_score_expr() -> pl.Expr:
     return pos - neg
 
 
-def _text_columns(papers: pl.DataFrame) -> pl.DataFrame:
+def text_columns(papers: pl.DataFrame) -> pl.DataFrame:
     return papers.select(
         pl.col("paper_id").cast(pl.Utf8),
         pl.col("title").cast(pl.Utf8).fill_null(""),
@@ -919,11 +919,11 @@ def _claim_rows(items: list[tuple]) -> list[tuple]:
 
 def extract_claims(papers: pl.DataFrame) -> pl.DataFrame:
     """One row per claim (columns CLAIM_SCHEMA)."""
-    return _claims(_text_columns(papers))
+    return claims_from_texts(text_columns(papers))
 
 
-def _claims(texts: pl.DataFrame) -> pl.DataFrame:
-    """Claims of a _text_columns frame; Python reads only the sentences that can hold one."""
+def claims_from_texts(texts: pl.DataFrame) -> pl.DataFrame:
+    """Claims of a text_columns frame (paper_id, title, abstract, score); Python reads only the sentences that can hold one."""
     frame = texts.filter(pl.col("abstract").str.contains(_PREFILTER["claims_re"]))
     per_paper = (
         candidate_sentences(frame)
@@ -1002,11 +1002,11 @@ def _find_hardware_subset(text: str, mask: int) -> list[str]:
 def extract_facts(papers: pl.DataFrame, claims: pl.DataFrame | None = None) -> pl.DataFrame:
     """One row per paper (columns FACT_SCHEMA); ``claims`` (extract_claims of the same papers)
     is reused for is_systems when given, else extracted here."""
-    texts = _text_columns(papers)
-    return _facts(texts, _claims(texts) if claims is None else claims)
+    texts = text_columns(papers)
+    return facts_from_texts(texts, claims_from_texts(texts) if claims is None else claims)
 
 
-def _facts(texts: pl.DataFrame, claims: pl.DataFrame) -> pl.DataFrame:
+def facts_from_texts(texts: pl.DataFrame, claims: pl.DataFrame) -> pl.DataFrame:
     """Every finder pattern has a Polars trigger over the whole column (Rust regex); the Python
     finders run only the patterns whose trigger fires on a row."""
     counts = claims.group_by("paper_id").len("n_claims")
@@ -1044,9 +1044,9 @@ def _fact_rows(items: list[tuple]) -> list[tuple]:
 
 
 def _extract_slice(papers: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
-    texts = _text_columns(papers)
-    claims = _claims(texts)
-    return claims, _facts(texts, claims)
+    texts = text_columns(papers)
+    claims = claims_from_texts(texts)
+    return claims, facts_from_texts(texts, claims)
 
 
 def extract_all(papers: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:

@@ -180,28 +180,16 @@ def configure_etl(parser: argparse.ArgumentParser) -> None:
 
 
 def run_etl_command(args: argparse.Namespace) -> int:
-    from rich.console import Console
+    from etl.lock import store_lock
+    from etl.report import print_run_summary, run_with_status
 
-    from etl.lock import LockHeld, store_lock
-    from etl.report import print_run_summary
+    def run(progress: Progress | None) -> dict:
+        with store_lock(args.store):
+            return run_etl(args.source or [BUNDLED_CORPUS], args.store, keep=args.keep, progress=progress)
 
-    console = Console(stderr=True)
-    sources = args.source or [BUNDLED_CORPUS]
-    with console.status("starting…") as status:
-        def progress(message: str) -> None:
-            if not args.quiet:
-                status.update(message)
-
-        try:
-            with store_lock(args.store):
-                manifest = run_etl(sources, args.store, keep=args.keep, progress=progress)
-        except LockHeld as err:
-            console.print(f"[yellow]not started[/yellow]: {err}")
-            return 3
-        except Exception as err:  # recorded in runs.jsonl by run_etl
-            console.print(f"[red]ETL failed[/red]: {type(err).__name__}: {err}")
-            console.print(f"the previous snapshot (if any) is still current in {args.store}")
-            return 1
-    print_run_summary(manifest, args.store)
-    return 0
-
+    status, manifest = run_with_status(
+        "ETL", run, args.quiet, f"the previous snapshot (if any) is still current in {args.store}"
+    )
+    if manifest is not None:
+        print_run_summary(manifest, args.store)
+    return status

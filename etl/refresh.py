@@ -55,7 +55,7 @@ from etl.fetch import FetchResult, fetch_source
 from etl.lock import LockHeld, store_lock
 from etl.extract import extract_all
 from etl.pipeline import BUNDLED_CORPUS, DEFAULT_KEEP, ExtractFn, Progress, StageClock, Tables, run_etl
-from etl.report import print_run_summary
+from etl.report import EXIT_FAILED, print_run_summary, run_with_status
 from etl.store import (
     DEFAULT_STORE,
     StoreError,
@@ -79,8 +79,6 @@ EXTRACT_CODE = ("extract.py", "rules/extract.toml")
 #: everything that shapes a snapshot from its inputs: a change republishes even when no input changed
 PIPELINE_CODE = (*INGEST_CODE, *EXTRACT_CODE, "normalise.py", "validate.py", "schemas.py", "pipeline.py",
                  "rules/aliases.toml")
-EXIT_FAILED = 1
-EXIT_LOCKED = 3
 
 Report = Callable[[str], None]
 Trigger = IntervalTrigger | CronTrigger
@@ -686,16 +684,12 @@ def run_refresh(args: argparse.Namespace) -> int:
     except ConfigError as err:
         console.print(f"[red]config error[/red]: {err}")
         return EXIT_FAILED
-    with console.status("starting…") as status:
-        try:
-            record = refresh(plan, replay=args.replay, progress=None if args.quiet else status.update)
-        except LockHeld as err:
-            console.print(f"[yellow]not started[/yellow]: {err}")
-            return EXIT_LOCKED
-        except Exception as err:
-            console.print(f"[red]refresh failed[/red]: {type(err).__name__}: {err}")
-            console.print(f"recorded in {plan.store}/runs.jsonl; the current snapshot (if any) is still current")
-            return EXIT_FAILED
+    status, record = run_with_status(
+        "refresh", lambda progress: refresh(plan, replay=args.replay, progress=progress), args.quiet,
+        f"recorded in {plan.store}/runs.jsonl; the current snapshot (if any) is still current",
+    )
+    if record is None:
+        return status
     if record["status"] == "ok":
         print_run_summary(record, plan.store)
     for error in fetch_errors(record):

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from rich.console import Console
 from rich.table import Table
 
+from etl.lock import LockHeld
+
+EXIT_FAILED = 1  # the run failed; it is recorded and the current snapshot stays
+EXIT_LOCKED = 3  # another run holds the store's lock; nothing was done
 MIN_WIDTH = 64  # wide enough that no title wraps (rich wraps a title to its table's width)
 
 
@@ -43,3 +48,23 @@ def print_run_summary(manifest: dict, store: Path, console: Console | None = Non
     for error in manifest.get("errors", []):
         console.print(f"[yellow]source error[/yellow]: {error}")
     console.print(f"snapshot {manifest['run_id']} is current in {store}")
+
+
+def run_with_status(
+    what: str, run: Callable[[Callable[[str], None] | None], dict], quiet: bool, after_failure: str
+) -> tuple[int, dict | None]:
+    """``run(progress)`` under a status line on stderr; a held lock or a failure is printed, not raised.
+
+    Returns (exit status, the run's record, or None when it did not finish).
+    """
+    console = Console(stderr=True)
+    with console.status("starting…") as status:
+        try:
+            return 0, run(None if quiet else status.update)
+        except LockHeld as err:
+            console.print(f"[yellow]not started[/yellow]: {err}")
+            return EXIT_LOCKED, None
+        except Exception as err:
+            console.print(f"[red]{what} failed[/red]: {type(err).__name__}: {err}")
+            console.print(after_failure)
+            return EXIT_FAILED, None

@@ -93,7 +93,7 @@ def test_failed_run_keeps_the_previous_snapshot_current(tmp_path, monkeypatch):
     def explode(*_args, **_kwargs):
         raise RuntimeError("extractor crashed")
 
-    monkeypatch.setattr(etl.pipeline.extract, "extract_claims", explode)
+    monkeypatch.setattr(etl.pipeline.extract, "claims_from_texts", explode)
     with pytest.raises(RuntimeError, match="extractor crashed"):
         run_etl([seeds], store)
     assert current_run_id(store) == first
