@@ -35,8 +35,6 @@ import http.client
 import json
 import math
 import os
-import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -48,6 +46,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import numpy as np  # noqa: E402
+
+from bench.loopback import free_port, gunicorn_command, serving  # noqa: E402
 import polars as pl  # noqa: E402
 
 from bench.corpus import parse_size  # noqa: E402
@@ -192,12 +192,6 @@ def load_time(store: Path) -> dict:
 
 
 # ---------------------------------------------------------------- HTTP and a minimal dash-renderer
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def request(port: int, method: str, path: str, body: bytes | None = None) -> tuple[int, bytes, float]:
@@ -417,14 +411,10 @@ def profile_args(interaction: str, compare: tuple[str, str]) -> tuple[str, int, 
 # ---------------------------------------------------------------- the server
 
 
-def start_server(store: Path, port: int, workers: int, kind: str) -> subprocess.Popen:
-    env = os.environ | {"CLAIMBOARD_STORE": str(store), "PYTHONPATH": str(ROOT)}
+def server_command(port: int, workers: int, kind: str, store: Path) -> list[str]:
     if kind == "gunicorn":
-        cmd = [sys.executable, "-m", "gunicorn", "-w", str(workers), "-b", f"127.0.0.1:{port}", "--timeout", "300",
-               "--log-level", "warning", "dashboard.app:server"]
-    else:
-        cmd = [str(Path(sys.executable).with_name("claimboard")), "serve", "--store", str(store), "--port", str(port)]
-    return subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL)
+        return gunicorn_command(port, workers, timeout=300)
+    return [str(Path(sys.executable).with_name("claimboard")), "serve", "--store", str(store), "--port", str(port)]
 
 
 def wait_ready(port: int, server: subprocess.Popen, timeout: float = 120) -> float:
@@ -593,9 +583,8 @@ def main(argv: list[str] | None = None) -> int:
     port = free_port()
     log(f"starting {args.server} ({args.workers} workers) on 127.0.0.1:{port}…")
     started = time.perf_counter()
-    server = start_server(store, port, args.workers, args.server)
     result: dict = {"claims": counts["claims"], "papers": counts["papers"], "load": loads, "rounds": rounds}
-    try:
+    with serving(server_command(port, args.workers, args.server, store), store, stdout=subprocess.DEVNULL) as server:
         result["ready_s"] = wait_ready(port, server)
         log(f"  ready in {result['ready_s']:.1f} s (answers /_dash-dependencies); load average {loadavg()}")
         # the first layout per worker loads the snapshot (GET / is only the HTML shell): as many
@@ -676,12 +665,6 @@ def main(argv: list[str] | None = None) -> int:
             result["interactions"] = walls
 
         result["memory_end"] = server_memory(server)
-    finally:
-        server.send_signal(signal.SIGTERM)
-        try:
-            server.wait(30)
-        except subprocess.TimeoutExpired:
-            server.kill()
 
     mem0, mem1 = result["memory_after_load"], result["memory_end"]
     log(f"\nserver memory (master + workers): RSS after first load {' + '.join(f'{m:.0f}' for m in mem0['rss_mb'])} MB, "

@@ -19,8 +19,6 @@ import http.client
 import json
 import os
 import random
-import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -30,6 +28,10 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench.loopback import free_port, gunicorn_command, serving  # noqa: E402
+
 SEEDS = sorted((ROOT / "data" / "seeds").glob("*.txt"))
 QUERIES = [
     "", "?metric=throughput", "?metric=speedup&metric=latency", "?baseline=vLLM", "?gpus=..8", "?size=7e9..70e9",
@@ -38,12 +40,6 @@ QUERIES = [
     "?tab=table&metric=memory", "?metric=bogus&gpus=abc", "?published=2024-01-01..", "?new=previous",
 ]
 VIEWS = ["caption.children", "landscape-graph.figure", "baselines-graph.figure", "claims-table.data", "side-graph.figure"]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def etl(store: Path, sources: list[Path]) -> None:
@@ -112,19 +108,10 @@ def main(argv: list[str] | None = None) -> int:
     if args.store is None:
         etl(store, SEEDS[1:2])
     port = args.port or free_port()
-    server = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "-w", str(args.workers), "-b", f"127.0.0.1:{port}", "--timeout", "120",
-         "--log-level", "warning", "dashboard.app:server"],
-        cwd=ROOT, env=os.environ | {"CLAIMBOARD_STORE": str(store), "PYTHONPATH": str(ROOT)},
-    )
     try:
-        return run_load(args, store, port, server)
+        with serving(gunicorn_command(port, args.workers), store) as server:
+            return run_load(args, store, port, server)
     finally:
-        server.send_signal(signal.SIGTERM)
-        try:
-            server.wait(30)
-        except subprocess.TimeoutExpired:
-            server.kill()
         tmp.cleanup()
 
 
