@@ -171,11 +171,6 @@ def figure(data: list[dict], layout: dict) -> go.Figure:
         return go.Figure(data=data, layout=layout)
 
 
-def styled(fig: go.Figure, title: str, subtitle: str | None = None) -> go.Figure:
-    """The house style on an existing figure (slower than building with ``house_layout``)."""
-    return fig.update_layout(house_layout(title, subtitle))
-
-
 #: the dotted line at "no change" (multiplier 1)
 ONE = {"type": "line", "xref": "x domain", "x0": 0, "x1": 1, "yref": "y", "y0": 1, "y1": 1,
        "line": {"dash": "dot", "color": "#9ca3af", "width": 1}}
