@@ -151,7 +151,10 @@ def prune(store: Path, keep: int) -> list[str]:
     doomed = [r for r in snapshots[: max(len(snapshots) - keep, 0)] if r != current]
     root = snapshots_dir(store)
     for run_id in doomed:
-        shutil.rmtree(root / run_id, ignore_errors=True)
+        # renamed out of the listing first: a run killed while deleting never leaves a half snapshot listed
+        trash = root / f".{run_id}.tmp"
+        os.replace(root / run_id, trash)
+        shutil.rmtree(trash, ignore_errors=True)
     for stray in root.glob(".*.tmp"):
         shutil.rmtree(stray, ignore_errors=True)
     return doomed

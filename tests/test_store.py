@@ -102,6 +102,23 @@ def test_prune_keeps_newest_and_never_the_current(tmp_path):
     assert list_snapshots(tmp_path) == [ids[0], ids[2], ids[3]]
 
 
+def test_a_prune_killed_while_deleting_leaves_no_half_snapshot_listed(tmp_path, monkeypatch):
+    ids = [publish_run(tmp_path, i) for i in range(3)]
+
+    def killed_after_one_file(path, ignore_errors=False):
+        next(p for p in path.iterdir() if p.suffix == ".parquet").unlink()
+        raise SystemExit("killed")  # the process dies here, mid-deletion
+
+    monkeypatch.setattr("etl.store.shutil.rmtree", killed_after_one_file)
+    with pytest.raises(SystemExit):
+        prune(tmp_path, keep=2)
+    monkeypatch.undo()
+    assert list_snapshots(tmp_path) == ids[1:]
+    assert all(load_snapshot(tmp_path, run_id) is not None for run_id in list_snapshots(tmp_path))
+    prune(tmp_path, keep=2)  # the next run clears what the killed one left
+    assert not [p for p in (tmp_path / "snapshots").iterdir() if p.name.startswith(".")]
+
+
 def test_run_history_skips_a_torn_last_line(tmp_path):
     record_run(tmp_path, {"run_id": "a", "status": "ok"})
     record_run(tmp_path, {"run_id": "b", "status": "failed"})
