@@ -64,7 +64,7 @@ bench: $(VENV)/.bench-installed
 	$(BIN)/python bench/dashboard_bench.py
 	$(BIN)/python bench/ingest_bench.py
 
-## the same benchmarks at small sizes: a few minutes
+## the same benchmarks at small sizes
 bench-quick: $(VENV)/.bench-installed
 	$(BIN)/python bench/etl_bench.py --quick
 	$(BIN)/python bench/peer_bench.py --quick

@@ -7,7 +7,7 @@ refresh` on the same store: one that fills the refresh caches, a no-change one, 
 the abstracts were edited (the edited file is restored afterwards).
 
 examples:
-  python bench/etl_bench.py --quick                 # 10k and 100k, a few minutes
+  python bench/etl_bench.py --quick                 # 10k and 100k
   python bench/etl_bench.py --sizes 10k 100k 1M     # the full table
   python bench/etl_bench.py --sizes 50k --no-refresh --work /tmp/cb-bench
 """
