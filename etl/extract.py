@@ -21,7 +21,7 @@ import tomllib
 from concurrent.futures import ProcessPoolExecutor
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 
 import polars as pl
@@ -40,40 +40,140 @@ _FLAGS = re.IGNORECASE
 # ───────────────────────────── compiling the tables ─────────────────────────────
 
 
-def phrase_alternation(phrases: list[str]) -> str:
+def phrase_alternation(phrases: list[str], rust: bool = False) -> str:
     """Escaped phrases, longest first; word-like ones bounded so they never match inside a word.
 
     Python's ``re`` tries alternatives one by one, so the phrases are grouped by first character
     (``a(?:bc|b)|x(?:yz)``): at each position only one group is tried. The word boundary is
     factored out of the alternation, and a one-character look-ahead rejects most positions at
     once. The matches are those of the plain longest-first alternation.
+
+    ``rust``: the same alternatives in the same order for Rust's regex (no look-arounds), an
+    over-approximation for column scans (see ColumnScan): the bound beside an ASCII letter or
+    digit is an ASCII ``\\b``, which holds wherever ``(?<!\\w)``/``(?!\\w)`` do; other bounds are dropped.
     """
     ordered = sorted(set(phrases), key=len, reverse=True)
     words = [p for p in ordered if p[:1].isalnum() and (p[-1:].isalnum() or p[-1:] == ".")]
     others = [p for p in ordered if p not in words]
+    space = r"[\s\x1c-\x1f]+" if rust else r"\s+"
 
     def body(p: str) -> str:
-        return re.escape(p).replace(r"\ ", r"\s+")
+        return re.escape(p).replace(r"\ ", space)
+
+    def bound(ch: str) -> str:
+        return r"(?-u:\b)" if rust and ch.isascii() and ch.isalnum() else ""
 
     def grouped(group: list[str]) -> str:
         by_first: dict[str, list[str]] = {}
         for p in group:
             by_first.setdefault(p[0], []).append(p)
         return "|".join(
-            body(first) + "(?:" + "|".join(body(p)[len(body(p[0])):] for p in members) + ")"
+            bound(first) + body(first)
+            + "(?:" + "|".join(body(p)[len(body(p[0])):] + bound(p[-1]) for p in members) + ")"
             for first, members in by_first.items()
         )
 
+    if rust:
+        return "|".join(([grouped(words)] if words else []) + [body(p) for p in others])
     parts = [rf"(?<!\w)(?:{grouped(words)})(?!\w)"] if words else []
     alternation = "|".join(parts + [body(p) for p in others])
     firsts = "".join(sorted({re.escape(p[0]) for p in ordered if p}))
     return f"(?=[{firsts}])(?:{alternation})" if firsts else alternation
 
 
-def _phrase_table(groups: dict[str, list[str]]) -> tuple[re.Pattern, dict[str, str]]:
-    """One regex over all phrases of all groups + phrase -> group lookup."""
+def rust_over(pattern: str, keep_final_lookahead: bool = False) -> str:
+    """A Rust-regex over-approximation of a Python pattern: it matches wherever the pattern does.
+
+    Look-arounds are dropped (they only restrict), except, with ``keep_final_lookahead``, one
+    that ends the pattern, which a trigger may as well match. ``\\b`` becomes an ASCII word
+    boundary, which Rust's fast engines handle and which, beside an ASCII letter or digit (as in
+    every rule here), holds wherever Python's does; ``\\s`` also covers the separators
+    U+001C..U+001F that Python counts as whitespace and Rust does not.
+    """
+    out, i = [], 0
+    while i < len(pattern):
+        if pattern.startswith(("(?=", "(?!", "(?<=", "(?<!"), i):
+            depth, j = 0, i
+            while j < len(pattern):
+                if pattern[j] == "\\":
+                    j += 2
+                    continue
+                depth += pattern[j] == "("
+                depth -= pattern[j] == ")"
+                j += 1
+                if depth == 0:
+                    break
+            if keep_final_lookahead and j == len(pattern) and pattern.startswith("(?=", i):
+                out.append("(?:" + pattern[i + 3 : j])
+            i = j
+            continue
+        out.append(pattern[i : i + 2] if pattern[i] == "\\" else pattern[i])
+        i += len(out[-1])
+    in_class = False
+    for k, token in enumerate(out):
+        if token == "[" and not in_class:
+            in_class = True
+        elif token == "]" and in_class:
+            in_class = False
+        elif token == r"\s":
+            out[k] = r"\s\x1c-\x1f" if in_class else r"[\s\x1c-\x1f]"
+    return ascii_word_boundaries("".join(out))
+
+
+def ascii_word_boundaries(pattern: str) -> str:
+    """``\\b`` as an ASCII word boundary, which Rust's fast regex engines handle (a Unicode one
+    sends them to a slow fallback on non-ASCII text). Beside an ASCII letter or digit, as in every
+    trigger, the ASCII boundary holds wherever the Unicode one does, so a trigger stays sound."""
+    return re.sub(r"(?<!\\)\\b", r"(?-u:\\b)", pattern)
+
+
+@dataclass(frozen=True)
+class ColumnScan:
+    """A Python pattern whose matches in a whole text column are found by Rust.
+
+    ``rust`` over-approximates ``python``: it matches at every position where ``python`` does,
+    with the same preferred match. Polars finds its spans in every text of a column at once
+    (``spans_expr``); ``matches`` checks each span with one anchored Python match. When every
+    span checks, the spans are exactly Python's ``finditer`` (an extra Rust match would fail its
+    check, and Rust misses none); when one does not, the text is scanned in Python.
+    """
+
+    python: re.Pattern
+    rust: str
+
+    @classmethod
+    def of(cls, python: str, rust: str, flags: int = 0) -> "ColumnScan":
+        inline = ("(?i)" if flags & re.IGNORECASE else "") + ("(?x)" if flags & re.VERBOSE else "")
+        return cls(re.compile(python, flags), inline + rust)
+
+    def spans_expr(self, text: pl.Expr, marker: str) -> pl.Expr:
+        """Per text, the flat list [start0, end0, start1, end1, ...] of the Rust matches.
+
+        Every match is wrapped in ``marker`` (absent from the texts), the text split on it: the
+        pieces alternate between gaps and matches, so the running piece lengths are the offsets.
+        """
+        pieces = text.str.replace_all(self.rust, f"{marker}${{0}}{marker}").str.split(marker)
+        return pieces.list.eval(pl.element().str.len_chars().cast(pl.Int32).cum_sum()).list.head(
+            pieces.list.len() - 1
+        )
+
+    def matches(self, text: str, spans: Sequence[int] | None = None) -> list[re.Match]:
+        """Python's matches in ``text``, from the column's Rust ``spans`` when given."""
+        if spans:
+            found = []
+            for start, end in zip(spans[::2], spans[1::2]):
+                m = self.python.match(text, start)
+                if m is None or m.end() != end:
+                    return list(self.python.finditer(text))
+                found.append(m)
+            return found
+        return list(self.python.finditer(text)) if spans is None else []
+
+
+def _phrase_table(groups: dict[str, list[str]]) -> tuple[ColumnScan, dict[str, str]]:
+    """One column scan over all phrases of all groups + phrase -> group lookup."""
     lookup = {" ".join(p.lower().split()): g for g, phrases in groups.items() for p in phrases}
-    return re.compile(phrase_alternation(list(lookup)), _FLAGS), lookup
+    return ColumnScan.of(phrase_alternation(list(lookup)), phrase_alternation(list(lookup), rust=True), _FLAGS), lookup
 
 
 def _norm(phrase: str) -> str:
@@ -89,16 +189,30 @@ _WORDS = RULES["word_numbers"]
 _WORD_VALUES = {_norm(k): float(v) for k, v in _WORDS["phrases"].items()}
 _CARDINALS = {_norm(k): float(v) for k, v in _WORDS["cardinals"].items()}
 
-CANDIDATE_RE = re.compile(
-    rf"(?=[\db{''.join(sorted({re.escape(w[0]) for w in [*_CARDINALS, *_WORD_VALUES]}))}])(?<![\w.])(?:"
-    rf"{RULES['number']['between_re']}(?P<b_lo>{_NUM}){_UNIT}?\s+and\s+(?P<b_hi>{_NUM})(?P<b_unit>{_UNIT})"
-    rf"|(?P<r_lo>{_NUM}){_UNIT}?(?:{_JOINT})(?P<r_hi>{_NUM})(?P<r_unit>{_UNIT})"
-    rf"|(?P<s_n>{_NUM})(?P<s_unit>{_UNIT})"
-    rf"|(?P<card>{phrase_alternation(list(_CARDINALS))}){_WORDS['rules']['times_re']}"
-    rf"|(?P<word>{phrase_alternation(list(_WORD_VALUES))})"
-    rf")",
-    _FLAGS,
-)
+
+def _candidate_pattern(rust: bool) -> str:
+    """A number with its unit, a range or "between" pair, or a spelled multiplier (``rust``: see ColumnScan).
+
+    In Rust the look-behind "no word character or period before" becomes an ASCII word boundary:
+    every alternative starts with an ASCII letter or digit (texts with other digits are scanned in Python).
+    """
+    fix = rust_over if rust else str
+    num, unit, joint, spaced_and = fix(_NUM), fix(_UNIT), fix(_JOINT), fix(r"\s+and\s+")
+    between, times = fix(RULES["number"]["between_re"]), fix(_WORDS["rules"]["times_re"])
+    body = (
+        rf"{between}(?P<b_lo>{num}){unit}?{spaced_and}(?P<b_hi>{num})(?P<b_unit>{unit})"
+        rf"|(?P<r_lo>{num}){unit}?(?:{joint})(?P<r_hi>{num})(?P<r_unit>{unit})"
+        rf"|(?P<s_n>{num})(?P<s_unit>{unit})"
+        rf"|(?P<card>{phrase_alternation(list(_CARDINALS), rust)}){times}"
+        rf"|(?P<word>{phrase_alternation(list(_WORD_VALUES), rust)})"
+    )
+    if rust:
+        return rf"(?-u:\b)(?:{body})"
+    firsts = "".join(sorted({re.escape(w[0]) for w in [*_CARDINALS, *_WORD_VALUES]}))
+    return rf"(?=[\db{firsts}])(?<![\w.])(?:{body})"
+
+
+CANDIDATES = ColumnScan.of(_candidate_pattern(rust=False), _candidate_pattern(rust=True), _FLAGS)
 _DIMENSION_TAIL_RE = re.compile(RULES["number"]["dimension_tail_re"])
 _WORD_NOT_FOLLOWED_RE = re.compile(_WORDS["rules"]["not_followed_by_re"], _FLAGS)
 _WORD_NOT_PRECEDED_RE = re.compile(_WORDS["rules"]["not_preceded_by_re"] + r"\Z", _FLAGS)
@@ -114,7 +228,7 @@ _ABBREVIATION_PERIOD_RE = (
 
 _PREFILTER = RULES["prefilter"]
 _QUAL = RULES["qualifiers"]
-_QUALIFIER_BEFORE_RE, _QUALIFIER_LOOKUP = _phrase_table(_QUAL["before"])
+_QUALIFIER_BEFORE, _QUALIFIER_LOOKUP = _phrase_table(_QUAL["before"])
 _QUALIFIER_TAIL_RE = re.compile(
     rf"(?:{phrase_alternation(list(_QUALIFIER_LOOKUP))})(?:\s*(?:{phrase_alternation(_QUAL['filler'])}))*\s*$", _FLAGS
 )
@@ -122,17 +236,17 @@ _QUALIFIER_AFTER_RE = re.compile(_QUAL["after_re"], _FLAGS)
 _AVERAGE_WINDOW_RE = re.compile(_QUAL["average_window_re"], _FLAGS)
 
 _DIR = RULES["direction"]
-_DIRECTION_RE, _DIRECTION_LOOKUP = _phrase_table(
+DIRECTIONS, _DIRECTION_LOOKUP = _phrase_table(
     {"increase": _DIR["increase"], "decrease": _DIR["decrease"], "regression": _DIR["regression"]}
 )
 _FRACTION_AFTER_RE = re.compile(_DIR["fraction"]["after_re"], _FLAGS)
 _FRACTION_BEFORE_RE = re.compile(_DIR["fraction"]["before_re"], _FLAGS)
 
 _MET = RULES["metrics"]
-_METRIC_RE, _METRIC_LOOKUP = _phrase_table(
+METRIC_WORDS, _METRIC_LOOKUP = _phrase_table(
     {**{m: p for m, p in _MET["nouns"].items()}, _QUALITY: RULES["out_of_scope"]["quality"]}
 )
-_CUE_RE, _CUE_LOOKUP = _phrase_table(_MET["cues"])
+CUES, _CUE_LOOKUP = _phrase_table(_MET["cues"])
 _SCORING = _MET["scoring"]
 _ABSOLUTE_RE = re.compile(RULES["out_of_scope"]["absolute_re"], _FLAGS)
 _TREND_RE = re.compile(RULES["out_of_scope"]["trend_re"], _FLAGS)
@@ -140,7 +254,11 @@ _BINDING_WORDS = frozenset(_SCORING["binding_words"])
 _MODIFIER_HEADS = frozenset(_norm(h) for h in _SCORING["modifier_heads"])
 
 _BASE = RULES["baseline"]
-_LEAD_IN_RE = re.compile("|".join([phrase_alternation(_BASE["lead_ins"]), *_BASE["lead_in_res"]]), _FLAGS)
+LEAD_INS = ColumnScan.of(
+    "|".join([phrase_alternation(_BASE["lead_ins"]), *_BASE["lead_in_res"]]),
+    "|".join([phrase_alternation(_BASE["lead_ins"], rust=True), *map(rust_over, _BASE["lead_in_res"])]),
+    _FLAGS,
+)
 _FORWARD_ONLY = frozenset(_norm(p) for p in _BASE["forward_only"])
 _LEAD_NOT_FOLLOWED_RE = re.compile(_BASE["not_followed_by_re"], _FLAGS)
 _LEAD_NOT_PRECEDED_RE = re.compile(_BASE["not_preceded_by_re"], _FLAGS)
@@ -158,10 +276,16 @@ _CARRY_OVER_RE = re.compile(_BASE["carry_over_re"], _FLAGS)
 _BASELINE_EMPTY_RE = re.compile(_BASE["empty_re"], _FLAGS)
 _OF_NAME_BY_RE = re.compile(_BASE["of_name_by_re"])
 
-# cheap necessary condition for CANDIDATE_RE, checked first on every sentence
-_QUICK_CANDIDATE_RE = re.compile(r"(?=[\dtdhmf])(?:\d|twice|doubl|half|halv|magnitude|times|fold)", _FLAGS)
 _GOVERNED_BY_RE = re.compile(r"\bby\s+(?:up\s+to\s+|an?\s+average\s+of\s+|over\s+|more\s+than\s+|about\s+|nearly\s+)?\W*\Z")
 _CLAUSE_BREAK_RE = re.compile(_SCORING["clause_break_re"], _FLAGS)
+
+#: what Polars finds in every sentence that can hold a claim, for the Python rules to read
+SENTENCE_SCANS = {
+    "candidates": CANDIDATES, "metric_words": METRIC_WORDS, "cues": CUES, "directions": DIRECTIONS, "lead_ins": LEAD_INS,
+}
+#: characters the Rust scans cannot vouch for (digits beyond 0-9, letters that case-fold to ASCII
+#: ones, numerals Python counts as word characters): sentences with one are scanned in Python
+_PYTHON_SCAN_RE = r"[\x{17f}\x{130}\x{131}\x{212a}\p{No}]|[\d--0-9]"
 
 
 # ───────────────────────────── data model ─────────────────────────────
@@ -213,6 +337,23 @@ class _Sentence:
     index: int  # position among the abstract's sentences (a baseline carries only to the next one)
     start: int  # offset in the abstract
     text: str
+    #: per SENTENCE_SCANS name, the Rust spans found by Polars (None, or no entry: scan in Python)
+    spans: dict[str, list[int] | None] = field(default_factory=dict)
+
+    def matches(self, scan: str) -> list[re.Match]:
+        return SENTENCE_SCANS[scan].matches(self.text, self.spans.get(scan))
+
+    @cached_property
+    def keywords(self) -> tuple[list, list]:
+        return _sentence_keywords(self)
+
+    @cached_property
+    def directions(self) -> list[tuple[int, int, str]]:
+        return [(m.start(), m.end(), _DIRECTION_LOOKUP[_norm(m.group())]) for m in self.matches("directions")]
+
+    @cached_property
+    def lead_ins(self) -> tuple["_LeadIn", ...]:
+        return find_lead_ins(self)
 
 
 @dataclass(frozen=True)
@@ -243,10 +384,13 @@ def _unit_of(raw_unit: str) -> str:
     return "%" if "%" in raw_unit or "percent" in raw_unit.lower() else "x"
 
 
-def find_candidates(text: str) -> list[_Candidate]:
-    """Every number-with-unit or word multiplier in the text, ranges and 'between' as one."""
+def find_candidates(text: str, matches: list[re.Match] | None = None) -> list[_Candidate]:
+    """Every number-with-unit or word multiplier in the text, ranges and 'between' as one.
+
+    ``matches``: those of CANDIDATES in the text, when already found.
+    """
     out = []
-    for m in CANDIDATE_RE.finditer(text):
+    for m in CANDIDATES.matches(text) if matches is None else matches:
         g = m.groupdict()
         if g["b_hi"]:
             low, high, unit, start = parse_number(g["b_lo"]), parse_number(g["b_hi"]), _unit_of(g["b_unit"]), m.start("b_lo")
@@ -305,35 +449,29 @@ def _nearest(
     return best
 
 
-@lru_cache(maxsize=4096)
-def _sentence_directions(sentence: str) -> tuple[tuple[int, int, str], ...]:
-    return tuple((m.start(), m.end(), _DIRECTION_LOOKUP[_norm(m.group())]) for m in _DIRECTION_RE.finditer(sentence))
-
-
 def _is_binding(gap: str) -> bool:
     """Only filler, direction words and list numbers between a keyword and its number?"""
     return all(t in _BINDING_WORDS or any(ch.isdigit() for ch in t) for t in gap.lower().replace(",", " ").split())
 
 
-@lru_cache(maxsize=4096)
-def _sentence_keywords(sentence: str) -> tuple[list, list]:
+def _sentence_keywords(sent: _Sentence) -> tuple[list, list]:
     """Metric nouns (with quality words) and cue words of one sentence."""
-    nouns = []
-    for m in _METRIC_RE.finditer(sentence):
+    sentence, nouns = sent.text, []
+    for m in sent.matches("metric_words"):
         label = _METRIC_LOOKUP[_norm(m.group())]
         modifier = nouns[-1] if nouns else None
         if modifier and _norm(m.group()) in _MODIFIER_HEADS and not sentence[modifier[1] : m.start()].strip(" -"):
             label = modifier[2]  # "throughput speedup" is a throughput claim
         nouns.append((m.start(), m.end(), label, _SCORING["noun_weight"]))
     cues = [(m.start(), m.end(), _CUE_LOOKUP[_norm(m.group())], _SCORING["cue_weight"])
-            for m in _CUE_RE.finditer(sentence)]
+            for m in sent.matches("cues")]
     return nouns, cues
 
 
-def classify_metric(sentence: str, start: int, end: int) -> tuple[str | None, float]:
+def classify_metric(sent: _Sentence, start: int, end: int) -> tuple[str | None, float]:
     """(metric or 'quality' or None, confidence) from the words around [start, end)."""
-    nouns, cues = _sentence_keywords(sentence)
-    best = _nearest(sentence, start, end, nouns + cues)
+    nouns, cues = sent.keywords
+    best = _nearest(sent.text, start, end, nouns + cues)
     if best is None:
         return None, 0.0
     label, score = best
@@ -342,11 +480,11 @@ def classify_metric(sentence: str, start: int, end: int) -> tuple[str | None, fl
     return label, max(0.3, min(1.0, score / _SCORING["noun_weight"]))
 
 
-def find_direction(sentence: str, start: int, end: int) -> str | None:
+def find_direction(sent: _Sentence, start: int, end: int) -> str | None:
     """increase | decrease | regression | None: the nearest direction word in the window."""
-    best = None
+    sentence, best = sent.text, None
     qualifier = _QUALIFIER_TAIL_RE.search(sentence, max(0, start - 40), start)
-    for m_start, m_end, label in _sentence_directions(sentence):
+    for m_start, m_end, label in sent.directions:
         if qualifier and qualifier.start() <= m_start and m_end <= start:
             continue  # "less than 1% overhead": "less" belongs to the qualifier
         if m_start >= end:
@@ -379,7 +517,7 @@ def is_fraction(sentence: str, start: int, end: int, direction: str | None) -> b
 def find_qualifier(sentence: str, start: int, end: int) -> str | None:
     before = _QUALIFIER_TAIL_RE.search(sentence[max(0, start - 40) : start])
     if before:
-        head = _QUALIFIER_BEFORE_RE.search(before.group())
+        head = _QUALIFIER_BEFORE.python.search(before.group())
         return _QUALIFIER_LOOKUP[_norm(head.group())]
     if _QUALIFIER_AFTER_RE.match(sentence, end):
         return "average"
@@ -435,11 +573,10 @@ def _phrase_end(sentence: str, start: int) -> int:
     return len(sentence)
 
 
-@lru_cache(maxsize=4096)
-def find_lead_ins(sentence: str) -> tuple[_LeadIn, ...]:
+def find_lead_ins(sent: _Sentence) -> tuple[_LeadIn, ...]:
     """Every comparison lead-in of a sentence with the noun phrase that follows it."""
-    out = []
-    for m in _LEAD_IN_RE.finditer(sentence):
+    sentence, out = sent.text, []
+    for m in sent.matches("lead_ins"):
         if _LEAD_NOT_FOLLOWED_RE.match(sentence, m.end()) or _LEAD_NOT_PRECEDED_RE.search(sentence, 0, m.start()):
             continue
         np_start = m.end()
@@ -452,16 +589,16 @@ def find_lead_ins(sentence: str) -> tuple[_LeadIn, ...]:
     return tuple(sorted(out, key=lambda lead: lead.start))
 
 
-def nearest_lead_in(sentence: str, start: int, end: int) -> _LeadIn | None:
+def nearest_lead_in(sent: _Sentence, start: int, end: int) -> _LeadIn | None:
     """The lead-in closest to the claim; one after the claim ('2x faster than X') is favoured."""
     best = None
-    for lead in find_lead_ins(sentence):
+    for lead in sent.lead_ins:
         if lead.start >= end:
             if lead.forward_only:
                 continue
-            dist = _BASE["right_bias"] * words_between(sentence, end, lead.start)
+            dist = _BASE["right_bias"] * words_between(sent.text, end, lead.start)
         elif lead.np_end <= start:
-            dist = words_between(sentence, lead.np_end, start)
+            dist = words_between(sent.text, lead.np_end, start)
         else:
             continue
         if best is None or dist < best[0]:
@@ -484,11 +621,11 @@ def split_conjuncts(phrase: str) -> list[str]:
     return parts
 
 
-def assign_baselines(sentence: str, spans: list[tuple[int, int]]) -> list[str | None]:
+def assign_baselines(sent: _Sentence, spans: list[tuple[int, int]]) -> list[str | None]:
     """Baseline per claim span of one sentence; '..., respectively' distributes conjuncts."""
-    leads = [nearest_lead_in(sentence, s, e) for s, e in spans]
+    leads = [nearest_lead_in(sent, s, e) for s, e in spans]
     out: list[str | None] = [lead.phrase if lead else None for lead in leads]
-    if re.search(r"\brespectively\b", sentence, _FLAGS):
+    if re.search(r"\brespectively\b", sent.text, _FLAGS):
         for lead in {lead for lead in leads if lead}:
             members = [i for i, other in enumerate(leads) if other == lead]
             conjuncts = split_conjuncts(lead.phrase)
@@ -498,9 +635,10 @@ def assign_baselines(sentence: str, spans: list[tuple[int, int]]) -> list[str | 
     return out
 
 
-def carried_baseline(sentence: str) -> str | None:
+def carried_baseline(sent: _Sentence) -> str | None:
     """A baseline that frames the next sentence too ('Compared to X, ...', '... outperforms X ...')."""
-    for lead in find_lead_ins(sentence):
+    sentence = sent.text
+    for lead in sent.lead_ins:
         if _CARRY_OVER_RE.search(sentence[lead.start : lead.np_start]) and (
             lead.start == 0 or "outperform" in sentence[lead.start : lead.np_start].lower()
             or "surpass" in sentence[lead.start : lead.np_start].lower()
@@ -512,13 +650,13 @@ def carried_baseline(sentence: str) -> str | None:
 # ───────────────────────────── claims ─────────────────────────────
 
 
-def _compared_right_after(sentence: str, end: int) -> bool:
-    lead = nearest_lead_in(sentence, end, end)
-    return lead is not None and lead.start >= end and words_between(sentence, end, lead.start) <= _DIR["lead_in_max_words"]
+def _compared_right_after(sent: _Sentence, end: int) -> bool:
+    lead = nearest_lead_in(sent, end, end)
+    return lead is not None and lead.start >= end and words_between(sent.text, end, lead.start) <= _DIR["lead_in_max_words"]
 
 
 def _accept(
-    cand: _Candidate, sentence: str, listed: tuple[str, float, str | None, bool] | None, paper_metric: str | None
+    cand: _Candidate, sent: _Sentence, listed: tuple[str, float, str | None, bool] | None, paper_metric: str | None
 ) -> tuple[str, float, str | None, bool] | None:
     """(metric, confidence, direction, fraction) when the candidate is an efficiency claim.
 
@@ -526,16 +664,16 @@ def _accept(
     ("by 91% on A and 146% on B"): the list shares its verb and, unless it names its own, its
     metric. ``paper_metric`` is the paper's metric so far, for a comparison that names none.
     """
-    s, e = cand.start, cand.end
-    metric, metric_conf = classify_metric(sentence, s, e)
+    s, e, sentence = cand.start, cand.end, sent.text
+    metric, metric_conf = classify_metric(sent, s, e)
     listed_direction = listed[2] if listed else None
     if metric is None and listed:
         metric, metric_conf = listed[0], listed[1]
     if metric == _QUALITY or _TREND_RE.search(sentence[max(0, s - 40) : e + 25]):
         return None
-    direction = _SELF_DIRECTED.get(cand.word or "") or find_direction(sentence, s, e) or listed_direction
+    direction = _SELF_DIRECTED.get(cand.word or "") or find_direction(sent, s, e) or listed_direction
     fraction = cand.unit == "%" and is_fraction(sentence, s, e, direction)
-    if metric is None and direction and nearest_lead_in(sentence, s, e) is not None:
+    if metric is None and direction and nearest_lead_in(sent, s, e) is not None:
         # "outperforms X by 37%" names no metric: in an efficiency paper it is the paper's metric
         metric, metric_conf = paper_metric, 0.4
     if cand.unit == "%":
@@ -546,7 +684,7 @@ def _accept(
     elif cand.word is not None:
         if metric is None or direction is None:
             return None
-    elif metric is None and direction is None and not _compared_right_after(sentence, e):
+    elif metric is None and direction is None and not _compared_right_after(sent, e):
         return None
     if metric is None:
         metric, metric_conf = _SCORING["default"], 0.3
@@ -573,17 +711,17 @@ def claims_from_sentences(sentences: Sequence[_Sentence], efficiency_paper: bool
     carry: tuple[int, str | None] = (-1, None)  # (index of the sentence it frames, baseline)
     for sent in sentences:
         accepted = []
-        for cand in find_candidates(sent.text):
+        for cand in find_candidates(sent.text, sent.matches("candidates")):
             previous = accepted[-1] if accepted else None
             listed = previous[1] if previous and _continues_list(sent.text, previous[0], cand) else None
             paper_metric = claims[-1].metric if claims else (_SCORING["default"] if efficiency_paper else None)
-            verdict = _accept(cand, sent.text, listed, paper_metric)
+            verdict = _accept(cand, sent, listed, paper_metric)
             if verdict:
                 accepted.append((cand, verdict))
         if not accepted:
             continue
         carried = carry[1] if carry[0] == sent.index else None
-        baselines = assign_baselines(sent.text, [(c.start, c.end) for c, _ in accepted])
+        baselines = assign_baselines(sent, [(c.start, c.end) for c, _ in accepted])
         for (cand, (metric, metric_conf, direction, fraction)), baseline in zip(accepted, baselines):
             key = (cand.high, cand.unit)
             if key in seen and seen[key] != sent.start:
@@ -608,16 +746,14 @@ def claims_from_sentences(sentences: Sequence[_Sentence], efficiency_paper: bool
                     confidence=round(confidence, 3),
                 )
             )
-        carry = (sent.index + 1, carried_baseline(sent.text))
+        carry = (sent.index + 1, carried_baseline(sent))
     return claims
 
 
 def extract_claims_from_text(abstract: str, efficiency_paper: bool = True) -> list[Claim]:
     """claims_from_sentences on one abstract, split as the frame-level extractor splits it."""
     frame = pl.DataFrame({"paper_id": [""], "abstract": [abstract]}, schema={"paper_id": pl.Utf8, "abstract": pl.Utf8})
-    return claims_from_sentences(
-        [_Sentence(i, start, text) for _, i, start, text in candidate_sentences(frame).iter_rows()], efficiency_paper
-    )
+    return claims_from_sentences(_sentences(candidate_sentences(frame).select(_SENTENCE_COLUMNS).iter_rows()), efficiency_paper)
 
 
 # ───────────────────────────── paper-level facts ─────────────────────────────
@@ -876,7 +1012,8 @@ def _unused_characters(texts: pl.Series, n: int) -> list[str]:
 
 
 def candidate_sentences(frame: pl.DataFrame) -> pl.DataFrame:
-    """The sentences that can hold a claim: paper_id, index, start (offset in the abstract), text.
+    """The sentences that can hold a claim: paper_id, index, start (offset in the abstract), text,
+    and per SENTENCE_SCANS name the Rust spans in the text (null: scan it in Python).
 
     Split in Polars: an abbreviation's period is masked by a placeholder, every boundary gets a
     marker, the abstract is split on the markers; offsets are the cumulative piece lengths.
@@ -905,15 +1042,28 @@ def candidate_sentences(frame: pl.DataFrame) -> pl.DataFrame:
             .str.replace_all(placeholder, ".", literal=True),
         )
         .filter(pl.col("text").str.contains(_PREFILTER["claims_re"]))
+        .with_columns(
+            pl.when(pl.col("text").str.contains(_PYTHON_SCAN_RE)).then(None)
+            .otherwise(scan.spans_expr(pl.col("text"), marker)).alias(name)
+            for name, scan in SENTENCE_SCANS.items()
+        )
     )
 
 
+_SENTENCE_COLUMNS = ("index", "start", "text", *SENTENCE_SCANS)
+
+
+def _sentences(rows) -> list[_Sentence]:
+    """_Sentence of each row of candidate_sentences' _SENTENCE_COLUMNS."""
+    return [_Sentence(index, start, text, dict(zip(SENTENCE_SCANS, spans))) for index, start, text, *spans in rows]
+
+
 def _claim_rows(items: list[tuple]) -> list[tuple]:
-    """Claim rows of (paper_id, efficiency_paper, sentence indices, starts, texts) items."""
+    """Claim rows of (paper_id, efficiency_paper, *lists of _SENTENCE_COLUMNS) items."""
     return [
         (pid, *(getattr(c, k) for k in _CLAIM_FIELDS))
-        for pid, efficiency, indices, starts, texts in items
-        for c in claims_from_sentences(list(map(_Sentence, indices, starts, texts)), efficiency)
+        for pid, efficiency, *columns in items
+        for c in claims_from_sentences(_sentences(zip(*columns)), efficiency)
     ]
 
 
@@ -928,51 +1078,19 @@ def claims_from_texts(texts: pl.DataFrame) -> pl.DataFrame:
     per_paper = (
         candidate_sentences(frame)
         .group_by("paper_id", maintain_order=True)
-        .agg("index", "start", "text")
+        .agg(*_SENTENCE_COLUMNS)
         .join(frame.select("paper_id", "score"), on="paper_id", maintain_order="left")
-        .select("paper_id", pl.col("score") >= _ISS["efficiency_context_threshold"], "index", "start", "text")
+        .select("paper_id", pl.col("score") >= _ISS["efficiency_context_threshold"], *_SENTENCE_COLUMNS)
     )
     rows = _claim_rows(per_paper.rows())
     return pl.DataFrame(rows, schema=CLAIM_SCHEMA, orient="row")
-
-
-def ascii_word_boundaries(pattern: str) -> str:
-    """``\\b`` as an ASCII word boundary, which Rust's fast regex engines handle (a Unicode one
-    sends them to a slow fallback on non-ASCII text). Beside an ASCII letter or digit, as in every
-    trigger, the ASCII boundary holds wherever the Unicode one does, so a trigger stays sound."""
-    return re.sub(r"(?<!\\)\\b", r"(?-u:\\b)", pattern)
-
-
-def _rust_prefilter(pattern: str) -> str:
-    """A Rust-regex over-approximation of a Python pattern: look-arounds dropped (they only
-    restrict), except a look-ahead that ends the pattern, which is as good as matched."""
-    out, i = [], 0
-    while i < len(pattern):
-        if pattern.startswith(("(?=", "(?!", "(?<=", "(?<!"), i) and (i == 0 or pattern[i - 1] != "\\"):
-            depth, j = 0, i
-            while j < len(pattern):
-                if pattern[j] == "\\":
-                    j += 2
-                    continue
-                depth += pattern[j] == "("
-                depth -= pattern[j] == ")"
-                j += 1
-                if depth == 0:
-                    break
-            if j == len(pattern) and pattern.startswith("(?=", i):
-                out.append("(?:" + pattern[i + 3 : j])
-            i = j
-            continue
-        out.append(pattern[i])
-        i += 1
-    return ascii_word_boundaries("".join(out))
 
 
 #: per fact finder, the Rust trigger of each of its patterns, in the finder's bit order
 _TRIGGERS = {
     "size": [ascii_word_boundaries(t) for t in _PREFILTER["facts"]["model_sizes"].values()],
     "gpu": [ascii_word_boundaries(t) for t in _PREFILTER["facts"]["gpu_counts"].values()],
-    "hardware": [_rust_prefilter(p) for p in _HW["patterns"]],
+    "hardware": [rust_over(p, keep_final_lookahead=True) for p in _HW["patterns"]],
 }
 _SYSTEM_TRIGGER = ascii_word_boundaries(_PREFILTER["facts"]["system"])
 

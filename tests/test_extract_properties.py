@@ -5,10 +5,10 @@ from __future__ import annotations
 import re
 
 import polars as pl
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from etl.extract import RULES, candidate_sentences, extract_record, find_candidates
+from etl.extract import RULES, SENTENCE_SCANS, candidate_sentences, extract_record, find_candidates
 
 FRAGMENTS = [
     "2.1x", "2.1×", "3.5 times", "6.0times", "2.4\\times", "8{times}", "3-fold", "1,000x", "45%", "45\\%",
@@ -19,6 +19,14 @@ FRAGMENTS = [
     "LLaMA2-7B", "175B parameters", "2,048 A100 GPUs", "a single GPU", "RTX 4090", "e.g.", "vs.", "\n",
 ]
 claimish = st.lists(st.sampled_from(FRAGMENTS), max_size=40).map(" ".join)
+#: characters on which Python's and Rust's regex engines disagree (whitespace, word characters,
+#: case folding, digits), mixed with the ones the rules are about
+SCAN_ALPHABET = (
+    "ab xX%×.,-_2359 TtBbMm\n\t\x1c\x1f\xa0\u2009\u3000\u212a\u017f\u0130\u0131\xb2\u0663\u0301\xe9\u2028"
+)
+odd_claimish = st.lists(st.one_of(st.sampled_from(FRAGMENTS), st.text(alphabet=SCAN_ALPHABET, max_size=3)), max_size=30).map(
+    "".join
+)
 texts = st.one_of(st.text(max_size=400), claimish, st.builds(lambda a, b: a + b, claimish, st.text(max_size=60)))
 
 
@@ -72,10 +80,30 @@ sentence_texts = st.lists(
 @given(text=st.one_of(sentence_texts, st.text(max_size=200)))
 def test_polars_sentence_split_matches_the_plain_rule(text):
     frame = pl.DataFrame({"paper_id": ["p"], "abstract": [text]})
-    got = [(s, t) for _, _, s, t in candidate_sentences(frame).iter_rows()]
+    got = list(candidate_sentences(frame).select("start", "text").iter_rows())
     want = [(s, t) for s, t in _python_sentences(text) if re.search(RULES["prefilter"]["claims_re"].replace("(?i)", ""), t, re.I)]
     assert got == want
     assert all(text[s : s + len(t)] == t for s, t in got)
+
+
+@settings(max_examples=400, deadline=None)
+@example("It is \u0663x faster than vLLM.")  # a digit beyond 0-9
+@example("It has a 2x \u017fpeedup over vLLM.")  # long s, which case-folds to s
+@example("It gives 2x h\u0130gher and 3x h\u0131gher throughput.")  # dotted and dotless i
+@example("We compared x\u00b2 y with vLLM and got 2x.")  # a numeral that is a word character only in Python
+@example("It is 2x faster\x1cthan vLLM.")  # a separator that is whitespace only in Python
+@given(text=st.one_of(sentence_texts, claimish, odd_claimish, st.text(max_size=200), st.text(alphabet=SCAN_ALPHABET, max_size=120)))
+def test_rust_scans_find_exactly_what_python_finds(text):
+    """Each sentence scan's Rust spans, checked by ColumnScan.matches, are Python's finditer.
+
+    An extra Rust match is caught by its check; a missed one would not be, so this is the test of
+    each over-approximation (Unicode whitespace, case folding, word boundaries).
+    """
+    frame = pl.DataFrame({"paper_id": ["p"], "abstract": [text]})
+    for row in candidate_sentences(frame).iter_rows(named=True):
+        for name, scan in SENTENCE_SCANS.items():
+            got = [m.span() for m in scan.matches(row["text"], row[name])]
+            assert got == [m.span() for m in scan.python.finditer(row["text"])], name
 
 
 @settings(max_examples=500, deadline=None)
