@@ -21,13 +21,13 @@ import tomllib
 from concurrent.futures import ProcessPoolExecutor
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from functools import cached_property, lru_cache
+from functools import cached_property
 from pathlib import Path
 
 import polars as pl
 
 #: bump whenever the rules or their interpretation change (the extraction cache keys on it)
-EXTRACTOR_VERSION = "1.1.1"
+EXTRACTOR_VERSION = "1.2.0"
 
 RULES_PATH = Path(__file__).with_name("rules") / "extract.toml"
 RULES: dict = tomllib.loads(RULES_PATH.read_text(encoding="utf-8"))
@@ -129,13 +129,13 @@ def ascii_word_boundaries(pattern: str) -> str:
 
 @dataclass(frozen=True)
 class ColumnScan:
-    """A Python pattern whose matches in a whole text column are found by Rust.
+    """A Python pattern whose matches in a whole text column are located by Rust.
 
-    ``rust`` over-approximates ``python``: it matches at every position where ``python`` does,
-    with the same preferred match. Polars finds its spans in every text of a column at once
-    (``spans_expr``); ``matches`` checks each span with one anchored Python match. When every
-    span checks, the spans are exactly Python's ``finditer`` (an extra Rust match would fail its
-    check, and Rust misses none); when one does not, the text is scanned in Python.
+    ``rust`` over-approximates ``python``: wherever ``python`` can match, so can ``rust``. Polars
+    finds the Rust spans in every text of a column at once (``spans_expr``). No Python match can
+    start between two Rust spans (Rust would have matched there), so ``matches`` tries the Python
+    pattern only at positions inside the spans, in order, as ``finditer`` would: one anchored
+    match per span when Rust and Python agree.
     """
 
     python: re.Pattern
@@ -158,16 +158,21 @@ class ColumnScan:
         )
 
     def matches(self, text: str, spans: Sequence[int] | None = None) -> list[re.Match]:
-        """Python's matches in ``text``, from the column's Rust ``spans`` when given."""
-        if spans:
-            found = []
-            for start, end in zip(spans[::2], spans[1::2]):
-                m = self.python.match(text, start)
-                if m is None or m.end() != end:
-                    return list(self.python.finditer(text))
-                found.append(m)
-            return found
-        return list(self.python.finditer(text)) if spans is None else []
+        """``list(python.finditer(text))``, tried only inside the Rust ``spans`` when given."""
+        if spans is None:
+            return list(self.python.finditer(text))
+        found: list[re.Match] = []
+        pos = 0
+        for start, end in zip(spans[::2], spans[1::2]):
+            at = max(start, pos)
+            while at < end:
+                m = self.python.match(text, at)
+                if m is None:
+                    at += 1
+                else:
+                    found.append(m)
+                    pos = at = max(m.end(), at + 1)
+        return found
 
 
 def _phrase_table(groups: dict[str, list[str]]) -> tuple[ColumnScan, dict[str, str]]:
@@ -227,6 +232,8 @@ _ABBREVIATION_PERIOD_RE = (
 )
 
 _PREFILTER = RULES["prefilter"]
+#: only abstracts, and then sentences, where this fires can hold a claim
+CLAIMS_TRIGGER = rust_over(_PREFILTER["claims_re"])
 _QUAL = RULES["qualifiers"]
 _QUALIFIER_BEFORE, _QUALIFIER_LOOKUP = _phrase_table(_QUAL["before"])
 _QUALIFIER_TAIL_RE = re.compile(
@@ -762,42 +769,39 @@ _FACTS = RULES["facts"]
 _MS = _FACTS["model_size"]
 
 
-def _gated(first: str, pattern: str, flags: int = 0) -> re.Pattern:
-    """``pattern`` behind a look-ahead for the class its every match starts with.
-
-    Python's ``re`` tries the whole pattern (look-behinds, optional groups) at every position;
-    the one-character look-ahead rejects most positions at once. Same matches, several times faster.
+def _fact_scan(first: str, pattern: str, flags: int = 0) -> ColumnScan:
+    """A fact pattern as a column scan; in Python behind a look-ahead for the class its every
+    match starts with (Python's ``re`` would try the whole pattern, look-behinds and optional
+    groups, at every position; the look-ahead rejects most positions at once). The Rust version
+    keeps a final look-ahead as part of the match, so a pattern like "N billion (?=... parameters)"
+    only matches where the parameters are.
     """
     if pattern.startswith("(?x)"):
         pattern, flags = pattern[4:], flags | re.VERBOSE
-    return re.compile(f"(?={first})(?:{pattern})", flags)
+    return ColumnScan.of(f"(?={first})(?:{pattern})", rust_over(pattern, keep_final_lookahead=True), flags)
 
 
 _SIZE_SCALES = {_norm(k): float(v) for k, v in _MS["scales"].items()}
-_SIZE_COMPACT_RE = _gated(r"\d", _MS["patterns"]["compact"])
-_SIZE_SPELLED_RE = _gated(r"[\daotf]", _MS["patterns"]["spelled"], _FLAGS)
-_SIZE_BARE_RE = _gated(r"[bt]", _MS["patterns"]["bare"], _FLAGS)
-_SIZE_RANGE_RE = _gated(r"\d", _MS["patterns"]["range"])
 _SIZE_CONTEXT_RE = re.compile(_MS["patterns"]["compact_context_re"], _FLAGS)
 _SIZE_NOT_PRECEDED_RE = re.compile(_MS["patterns"]["not_preceded_by_re"], _FLAGS)
 
 _GC = _FACTS["gpu_count"]
 _GPU_WORDS = {_norm(k): int(v) for k, v in _GC["words"].items()}
 _GPU_TAIL = rf"(?:{_GC['device_between_re']})(?:{_GC['accelerators_re']})"
-_GPU_COUNT_RE = _gated(
+_GPU_COUNT = _fact_scan(
     r"\d",
     rf"(?P<list>(?:(?<![\w.,])\d{{1,3}}(?:,\d{{3}})+\s*(?:,|and|or|to)\s*|(?<![\w.,])\d+\s*(?:,|and|or|to)\s*)*)"
     rf"(?!{_GC['device_numbers_re']}){_GC['count_re']}{_GPU_TAIL}",
     _FLAGS,
 )
-_GPU_WORD_RE = _gated(
+_GPU_WORD = _fact_scan(
     "[" + "".join(sorted({w[0] for w in _GPU_WORDS})) + "]",
     rf"(?<![\w-])(?P<w>{phrase_alternation(list(_GPU_WORDS))})\s+(?:\d+\s?GB\s+)?{_GPU_TAIL}",
     _FLAGS,
 )
 
 _HW = _FACTS["hardware"]
-_HARDWARE_RE = re.compile("|".join(f"(?:{p})" for p in _HW["patterns"]))
+_HARDWARE_PATTERN = "|".join(f"(?:{p})" for p in _HW["patterns"])
 _HARDWARE_NOT_FOLLOWED_RE = re.compile(_HW["not_followed_by_re"], _FLAGS)
 
 _SYS = _FACTS["system"]
@@ -814,65 +818,76 @@ def _number_word(raw: str) -> float:
     return _SIZE_COUNT_WORDS.get(_norm(raw)) or parse_number(raw)
 
 
-#: the bit of each finder pattern in a row's trigger mask (see extract_facts)
-_SIZE_BITS = {name: 1 << k for k, name in enumerate(_PREFILTER["facts"]["model_sizes"])}
-_GPU_BITS = {name: 1 << k for k, name in enumerate(_PREFILTER["facts"]["gpu_counts"])}
-_ALL = -1
+#: every fact pattern, scanned over "title. abstract" (see facts_from_texts)
+FACT_SCANS = {
+    "size_spelled": _fact_scan(r"[\daotf]", _MS["patterns"]["spelled"], _FLAGS),
+    "size_compact": _fact_scan(r"\d", _MS["patterns"]["compact"]),
+    "size_range": _fact_scan(r"\d", _MS["patterns"]["range"]),
+    "size_bare": _fact_scan(r"[bt]", _MS["patterns"]["bare"], _FLAGS),
+    "gpu_count": _GPU_COUNT,
+    "gpu_word": _GPU_WORD,
+    "hardware": ColumnScan.of(_HARDWARE_PATTERN, rust_over(_HARDWARE_PATTERN, keep_final_lookahead=True)),
+}
+#: per fact scan, a cheap Rust condition for a row to be scanned at all (one without: every row)
+_FACT_TRIGGERS = {
+    **{f"size_{name}": rust_over(t) for name, t in _PREFILTER["facts"]["model_sizes"].items()},
+    **{f"gpu_{name}": rust_over(t) for name, t in _PREFILTER["facts"]["gpu_counts"].items()},
+}
+Spans = dict[str, list[int] | None]
 
 
-def find_model_sizes(text: str, run: int = _ALL) -> list[float]:
+def _fact_matches(name: str, text: str, spans: Spans | None) -> list[re.Match]:
+    return FACT_SCANS[name].matches(text, None if spans is None else spans[name])
+
+
+def find_model_sizes(text: str, spans: Spans | None = None) -> list[float]:
     """Parameter counts stated in the text, in order, deduplicated.
 
-    ``run``: mask of the patterns (_SIZE_BITS) that can match in this text; the others are skipped.
+    ``spans``: the Rust spans of the FACT_SCANS in this text, when already found.
     """
     found: list[tuple[int, float]] = []
-    if run & _SIZE_BITS["spelled"]:
-        for m in _SIZE_SPELLED_RE.finditer(text):
-            if not _SIZE_NOT_PRECEDED_RE.search(text, 0, m.start()):
-                found.append((m.start(), _number_word(m.group("n")) * _SIZE_SCALES[_norm(m.group("s"))]))
-    if run & _SIZE_BITS["compact"]:
-        for m in _SIZE_COMPACT_RE.finditer(text):
-            before, after = text[max(0, m.start() - 20) : m.start()], text[m.end() : m.end() + 30]
-            if _SIZE_CONTEXT_RE.search(before) or _SIZE_CONTEXT_RE.search(after):
-                experts = float(m.group("experts") or 1)
-                found.append((m.start(), experts * parse_number(m.group("n")) * _SIZE_SCALES[m.group("s").lower()]))
-    if run & _SIZE_BITS["range"]:
-        for m in _SIZE_RANGE_RE.finditer(text):
-            found.append((m.start(), parse_number(m.group("n")) * _SIZE_SCALES[m.group("s").lower()]))
-    if run & _SIZE_BITS["bare"]:
+    for m in _fact_matches("size_spelled", text, spans):
+        if not _SIZE_NOT_PRECEDED_RE.search(text, 0, m.start()):
+            found.append((m.start(), _number_word(m.group("n")) * _SIZE_SCALES[_norm(m.group("s"))]))
+    for m in _fact_matches("size_compact", text, spans):
+        before, after = text[max(0, m.start() - 20) : m.start()], text[m.end() : m.end() + 30]
+        if _SIZE_CONTEXT_RE.search(before) or _SIZE_CONTEXT_RE.search(after):
+            experts = float(m.group("experts") or 1)
+            found.append((m.start(), experts * parse_number(m.group("n")) * _SIZE_SCALES[m.group("s").lower()]))
+    for m in _fact_matches("size_range", text, spans):
+        found.append((m.start(), parse_number(m.group("n")) * _SIZE_SCALES[m.group("s").lower()]))
+    bare = _fact_matches("size_bare", text, spans)
+    if bare:
         numeric = {v for _, v in found}
-        for m in _SIZE_BARE_RE.finditer(text):
+        for m in bare:
             unit = _SIZE_SCALES[m.group("s").lower()]
             if not any(unit <= v < unit * 1000 for v in numeric):
                 found.append((m.start(), unit))
     return _dedupe(v for _, v in sorted(found))
 
 
-def find_gpu_counts(text: str, run: int = _ALL) -> list[int]:
+def find_gpu_counts(text: str, spans: Spans | None = None) -> list[int]:
     """Accelerator counts ('2,048 A100 GPUs', '8-GPU node', 'a single GPU'), deduplicated.
 
-    ``run``: mask of the patterns (_GPU_BITS) that can match in this text.
+    ``spans``: the Rust spans of the FACT_SCANS in this text, when already found.
     """
     found: list[tuple[int, int]] = []
-    if run & _GPU_BITS["count"]:
-        for m in _GPU_COUNT_RE.finditer(text):
-            for raw in re.findall(r"\d{1,3}(?:,\d{3})+|\d+", m.group("list") or ""):
-                found.append((m.start(), int(parse_number(raw))))
-            found.append((m.start("n"), int(parse_number(m.group("n")))))
-    if run & _GPU_BITS["word"]:
-        for m in _GPU_WORD_RE.finditer(text):
-            found.append((m.start(), _GPU_WORDS[_norm(m.group("w"))]))
+    for m in _fact_matches("gpu_count", text, spans):
+        for raw in re.findall(r"\d{1,3}(?:,\d{3})+|\d+", m.group("list") or ""):
+            found.append((m.start(), int(parse_number(raw))))
+        found.append((m.start("n"), int(parse_number(m.group("n")))))
+    for m in _fact_matches("gpu_word", text, spans):
+        found.append((m.start(), _GPU_WORDS[_norm(m.group("w"))]))
     return _dedupe(n for _, n in sorted(found) if n > 0)
 
 
-def find_hardware(text: str) -> list[str]:
+def find_hardware(text: str, spans: Spans | None = None) -> list[str]:
     """Device mentions as written (normalise.hardware_family maps them to short names)."""
-    out = []
-    for m in _HARDWARE_RE.finditer(text):
-        if _HARDWARE_NOT_FOLLOWED_RE.match(text, m.end()):
-            continue
-        out.append(" ".join(m.group().split()))
-    return _dedupe(out)
+    return _dedupe(
+        " ".join(m.group().split())
+        for m in _fact_matches("hardware", text, spans)
+        if not _HARDWARE_NOT_FOLLOWED_RE.match(text, m.end())
+    )
 
 
 def _looks_like_name(prefix: str) -> bool:
@@ -1041,7 +1056,7 @@ def candidate_sentences(frame: pl.DataFrame) -> pl.DataFrame:
             text=pl.when(pl.col("index") < pl.col("last")).then(piece.str.strip_chars_end()).otherwise(piece)
             .str.replace_all(placeholder, ".", literal=True),
         )
-        .filter(pl.col("text").str.contains(_PREFILTER["claims_re"]))
+        .filter(pl.col("text").str.contains(CLAIMS_TRIGGER))
         .with_columns(
             pl.when(pl.col("text").str.contains(_PYTHON_SCAN_RE)).then(None)
             .otherwise(scan.spans_expr(pl.col("text"), marker)).alias(name)
@@ -1074,7 +1089,7 @@ def extract_claims(papers: pl.DataFrame) -> pl.DataFrame:
 
 def claims_from_texts(texts: pl.DataFrame) -> pl.DataFrame:
     """Claims of a text_columns frame (paper_id, title, abstract, score); Python reads only the sentences that can hold one."""
-    frame = texts.filter(pl.col("abstract").str.contains(_PREFILTER["claims_re"]))
+    frame = texts.filter(pl.col("abstract").str.contains(CLAIMS_TRIGGER))
     per_paper = (
         candidate_sentences(frame)
         .group_by("paper_id", maintain_order=True)
@@ -1086,35 +1101,20 @@ def claims_from_texts(texts: pl.DataFrame) -> pl.DataFrame:
     return pl.DataFrame(rows, schema=CLAIM_SCHEMA, orient="row")
 
 
-#: per fact finder, the Rust trigger of each of its patterns, in the finder's bit order
-_TRIGGERS = {
-    "size": [ascii_word_boundaries(t) for t in _PREFILTER["facts"]["model_sizes"].values()],
-    "gpu": [ascii_word_boundaries(t) for t in _PREFILTER["facts"]["gpu_counts"].values()],
-    "hardware": [rust_over(p, keep_final_lookahead=True) for p in _HW["patterns"]],
-}
-_SYSTEM_TRIGGER = ascii_word_boundaries(_PREFILTER["facts"]["system"])
+_SYSTEM_TRIGGER = rust_over(_PREFILTER["facts"]["system"])
 
 
-def _trigger_mask(text: pl.Expr, triggers: list[str]) -> pl.Expr:
-    """Bit k set where trigger k matches: a finder runs only the patterns whose trigger fired."""
-    return pl.sum_horizontal([text.str.contains(t).cast(pl.Int64) * (1 << k) for k, t in enumerate(triggers)])
-
-
-@lru_cache(maxsize=1024)
-def _hardware_subset_re(mask: int) -> re.Pattern:
-    """_HARDWARE_RE restricted to the patterns in ``mask`` (same order: same leftmost-first matches)."""
-    return re.compile("|".join(f"(?:{p})" for k, p in enumerate(_HW["patterns"]) if mask >> k & 1))
-
-
-def _find_hardware_subset(text: str, mask: int) -> list[str]:
-    """find_hardware with only the patterns that can match in this text (a pattern that never
-    matches anywhere in the text changes no match of the alternation)."""
-    out = []
-    for m in _hardware_subset_re(mask).finditer(text):
-        if _HARDWARE_NOT_FOLLOWED_RE.match(text, m.end()):
-            continue
-        out.append(" ".join(m.group().split()))
-    return _dedupe(out)
+def _with_fact_spans(frame: pl.DataFrame, marker: str) -> pl.DataFrame:
+    """Per FACT_SCANS name, a column of the Rust spans in ``both``, computed only on the rows where
+    the scan's trigger fires (null elsewhere: no match there), and ``python_only``: the rows whose
+    text the Rust scans cannot vouch for."""
+    frame = frame.with_row_index("row")
+    for name, scan in FACT_SCANS.items():
+        trigger = _FACT_TRIGGERS.get(name)
+        scanned = frame if trigger is None else frame.filter(pl.col("both").str.contains(trigger))
+        spans = scanned.select("row", scan.spans_expr(pl.col("both"), marker).alias(name))
+        frame = frame.join(spans, on="row", how="left", maintain_order="left")
+    return frame.with_columns(python_only=pl.col("both").str.contains(_PYTHON_SCAN_RE))
 
 
 def extract_facts(papers: pl.DataFrame, claims: pl.DataFrame | None = None) -> pl.DataFrame:
@@ -1125,40 +1125,40 @@ def extract_facts(papers: pl.DataFrame, claims: pl.DataFrame | None = None) -> p
 
 
 def facts_from_texts(texts: pl.DataFrame, claims: pl.DataFrame) -> pl.DataFrame:
-    """Every finder pattern has a Polars trigger over the whole column (Rust regex); the Python
-    finders run only the patterns whose trigger fires on a row."""
+    """The fact patterns are scanned over the whole column in Rust (FACT_SCANS); Python reads
+    only the spans they find."""
     counts = claims.group_by("paper_id").len("n_claims")
     both = pl.col("title") + ". " + pl.col("abstract")
     title_prefix = pl.col("title").str.split_exact(":", 1).struct.field("field_0").str.strip_chars()
+    (marker,) = _unused_characters(texts["title"].append(texts["abstract"]), 1)
     frame = texts.join(counts, on="paper_id", how="left", maintain_order="left").with_columns(
         pl.col("n_claims").fill_null(0),
         both=both,
-        **{f"{name}_mask": _trigger_mask(both, triggers) for name, triggers in _TRIGGERS.items()},
         system_title=pl.col("title").str.contains(":", literal=True)
         & (title_prefix.str.count_matches(r"\s+") < _SYS["title_prefix_max_words"]),
         system_abstract=pl.col("abstract").str.contains(_SYSTEM_TRIGGER),
     )
-    rows = _fact_rows(frame.select(
-        "paper_id", "title", "abstract", "both", "score", "n_claims", "size_mask", "gpu_mask", "hardware_mask",
-        "system_title", "system_abstract",
+    rows = _fact_rows(_with_fact_spans(frame, marker).select(
+        "paper_id", "title", "abstract", "both", "score", "n_claims", "system_title", "system_abstract", "python_only",
+        *FACT_SCANS,
     ).rows())
     return pl.DataFrame(rows, schema=FACT_SCHEMA, orient="row")
 
 
 def _fact_rows(items: list[tuple]) -> list[tuple]:
     threshold, weight = _ISS["threshold"], _ISS["claim_weight"]
-    return [
-        (
+    rows = []
+    for pid, title, abstract, text, score, n_claims, sys_title, sys_abstract, python_only, *span_lists in items:
+        spans = None if python_only else {name: found or [] for name, found in zip(FACT_SCANS, span_lists)}
+        rows.append((
             pid,
             find_system(title, abstract) if sys_title or sys_abstract else None,
             score + weight * min(n_claims, 2) >= threshold,
-            find_model_sizes(text, size_mask) if size_mask else [],
-            find_gpu_counts(text, gpu_mask) if gpu_mask else [],
-            _find_hardware_subset(text, hardware_mask) if hardware_mask else [],
-        )
-        for pid, title, abstract, text, score, n_claims, size_mask, gpu_mask, hardware_mask, sys_title, sys_abstract
-        in items
-    ]
+            find_model_sizes(text, spans),
+            find_gpu_counts(text, spans),
+            find_hardware(text, spans),
+        ))
+    return rows
 
 
 def _extract_slice(papers: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:

@@ -8,7 +8,19 @@ import polars as pl
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from etl.extract import RULES, SENTENCE_SCANS, candidate_sentences, extract_record, find_candidates
+from etl.extract import (
+    CLAIM_SCHEMA,
+    CLAIMS_TRIGGER,
+    RULES,
+    SENTENCE_SCANS,
+    candidate_sentences,
+    extract_facts,
+    extract_record,
+    find_candidates,
+    find_gpu_counts,
+    find_hardware,
+    find_model_sizes,
+)
 
 FRAGMENTS = [
     "2.1x", "2.1×", "3.5 times", "6.0times", "2.4\\times", "8{times}", "3-fold", "1,000x", "45%", "45\\%",
@@ -106,9 +118,35 @@ def test_rust_scans_find_exactly_what_python_finds(text):
             assert got == [m.span() for m in scan.python.finditer(row["text"])], name
 
 
+FACT_FRAGMENTS = [
+    "175B parameters", "1.3 billion parameters", "a trillion-parameter", "one trillion params", "from 124M to 1.5B",
+    "8x7B", "LLaMA2-7B", "OPT 66B", "13B parameter", "2 TB", "7B tokens", "~1.5B", "\\sim1.5B", "hundreds of billions",
+    "2,048 A100 GPUs", "8-GPU node", "a single GPU", "two RTX 4090 GPUs", "4 and 8 GPUs", "on 4090 GPU", "TPU v4",
+    "H100", "NVIDIA A100 80GB", "MI250X", "Ascend 910B", "CPU memory", "CPUs", "GPU hours", "and", ",", " ",
+]
+facts_text = st.lists(
+    st.one_of(st.sampled_from(FACT_FRAGMENTS), st.text(alphabet=SCAN_ALPHABET, max_size=3)), max_size=25
+).map("".join)
+
+
+@settings(max_examples=300, deadline=None)
+@example("It has \u0663B parameters on \u0663 GPUs and A\u0663\u0663 ones.")  # digits beyond 0-9
+@example("We train a 7B model on 8 A100 GPUs\x1cand a single\x1cGPU.")
+@given(text=st.one_of(facts_text, st.text(max_size=200)))
+def test_frame_facts_equal_the_plain_finders(text):
+    """The fact scans over the column (Rust spans, triggers) find what the finders find on their own."""
+    papers = pl.DataFrame({"paper_id": ["p"], "title": ["T"], "abstract": [text]})
+    facts = extract_facts(papers, claims=pl.DataFrame(schema=CLAIM_SCHEMA)).row(0, named=True)
+    both = "T. " + text
+    assert facts["model_sizes"] == find_model_sizes(both)
+    assert facts["gpu_counts"] == find_gpu_counts(both)
+    assert facts["hardware_raw"] == find_hardware(both)
+
+
 @settings(max_examples=500, deadline=None)
-@given(text=st.one_of(claimish, st.text(max_size=120)))
+@example("It is 3\x1ctimes faster.")  # a separator that is whitespace only in Python
+@given(text=st.one_of(claimish, odd_claimish, st.text(max_size=120)))
 def test_claims_prefilter_fires_wherever_a_candidate_is_found(text):
     """The Polars prefilter may only ever over-approximate the Python candidate grammar."""
     if find_candidates(text):
-        assert pl.Series([text]).str.contains(RULES["prefilter"]["claims_re"]).item()
+        assert pl.Series([text]).str.contains(CLAIMS_TRIGGER).item()
