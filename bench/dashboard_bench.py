@@ -12,10 +12,17 @@
    inputs with the current prop values, state, changedPropIds), firing the callbacks a
    changed prop triggers, in order. Requests go one at a time, so each latency is one server
    round trip; a second pass replays the interactions with a browser's 6 parallel connections
-   and reports the wall time from the user's change to the last response.
-4. Prints p50 / p95 / max latency and response bytes per callback and per interaction, the
-   server's RSS (and PSS), and whether the targets hold (callback p95 < 200 ms, figure payload
-   < 2 MB).
+   and reports the wall time from the user's change to the last response. Every request sends
+   ``Accept-Encoding`` (--accept-encoding, default gzip), so the server compresses as it does
+   for a browser; latency is until the last (compressed) byte arrived, decoding not included.
+   Before that, the page's JavaScript and CSS (what a browser fetches on a first visit) are
+   fetched a few times each, the first time per worker being the one that compresses it. After
+   it, the large callback responses (>= 50 KB) are replayed with no Accept-Encoding and with
+   gzip, br and zstd, interleaved, so what compressing adds to latency is seen under one load.
+4. Prints p50 / p95 / max latency and the bytes on the wire (compressed) and decoded (the JSON,
+   HTML or JS itself) per callback and per interaction, the CPU time and size of the largest
+   response in each encoding at a few levels, the server's RSS (and PSS), and whether the
+   targets hold (callback p95 < 200 ms, decoded figure payload < 2 MB).
 
 examples:
   python bench/dashboard_bench.py --quick                  # 100k claims, 5 rounds, a few minutes
@@ -23,6 +30,8 @@ examples:
   python bench/dashboard_bench.py --claims 300k --rounds 20 --json out.json
   python bench/dashboard_bench.py --store data/store       # an existing store, nothing generated
   python bench/dashboard_bench.py --quick --profile        # + cProfile of the slowest callback, in-process
+  python bench/dashboard_bench.py --quick --accept-encoding "gzip, deflate, br, zstd"   # what Chromium sends
+  python bench/dashboard_bench.py --quick --accept-encoding ""                          # no compression
 """
 
 from __future__ import annotations
@@ -31,10 +40,12 @@ import argparse
 import concurrent.futures
 import datetime as dt
 import gzip
+import html.parser
 import http.client
 import json
 import math
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -55,6 +66,14 @@ from bench.corpus import parse_size  # noqa: E402
 TARGET_P95_MS = 200
 TARGET_BYTES = 2_000_000
 BROWSER_CONNECTIONS = 6  # what a browser opens per host over HTTP/1.1
+ACCEPT_ENCODING = "gzip"  # sent with every request; --accept-encoding
+HEAVY_BYTES = 50_000  # callback responses this large (decoded) are replayed in every encoding
+ENCODINGS = {"none": "", "gzip": "gzip", "br": "br", "zstd": "zstd"}  # the encoding pass: name -> Accept-Encoding
+# what headless Chromium fetches after the page's <script>s on a first visit (Dash 4.4: the
+# async chunks of the dropdowns, date picker, graph and table, and plotly.js itself), under
+# /_dash-component-suites/; one this server does not have is skipped
+PAGE_CHUNKS = ["dash/dcc/async-dropdown.js", "dash/dcc/async-datepicker.js", "dash/dcc/async-graph.js",
+               "plotly/package_data/plotly.min.js", "dash/dash_table/async-highlight.js", "dash/dash_table/async-table.js"]
 HARDWARE = ["A100", "H100", "V100", "A10G", "L40S", "RTX 4090", "TPU v4", "TPU v5e", "MI250X", "MI300X", "Gaudi2",
             "CPU", "FPGA", "Ascend NPU", "Jetson Orin"]
 BASELINES = ["vLLM", "TGI", "DeepSpeed", "Megatron-LM", "FlashAttention-2", "PyTorch", "TensorRT-LLM", "FasterTransformer",
@@ -194,18 +213,56 @@ def load_time(store: Path) -> dict:
 # ---------------------------------------------------------------- HTTP and a minimal dash-renderer
 
 
-def request(port: int, method: str, path: str, body: bytes | None = None) -> tuple[int, bytes, float]:
-    """One request on a new connection (gunicorn's sync workers close each one); seconds taken."""
+@dataclass
+class Reply:
+    status: int
+    data: bytes  # decoded
+    seconds: float  # until the last byte on the wire arrived (decoding not included)
+    wire: int  # body bytes as sent (compressed, if it was)
+    encoding: str  # Content-Encoding, "" for none
+
+
+def decode(data: bytes, encoding: str) -> bytes:
+    if encoding in ("", "identity"):
+        return data
+    if encoding == "gzip":
+        return gzip.decompress(data)
+    if encoding == "deflate":
+        import zlib
+
+        return zlib.decompress(data)
+    if encoding == "br":
+        import brotli  # installed with flask-compress
+
+        return brotli.decompress(data)
+    if encoding == "zstd":
+        try:
+            from compression import zstd  # Python 3.14
+        except ImportError:
+            from backports import zstd  # installed with flask-compress
+
+        return zstd.decompress(data)
+    raise ValueError(f"unknown Content-Encoding {encoding!r}")
+
+
+def request(port: int, method: str, path: str, body: bytes | None = None, accept_encoding: str | None = None) -> Reply:
+    """One request on a new connection (gunicorn's sync workers close each one), sending
+    ``Accept-Encoding`` (default ``ACCEPT_ENCODING``; "" sends none)."""
+    accept_encoding = ACCEPT_ENCODING if accept_encoding is None else accept_encoding
     began = time.perf_counter()
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=300)
     try:
         headers = {"Accept": "application/json", "Content-Type": "application/json"} if body is not None else {}
+        if accept_encoding:
+            headers["Accept-Encoding"] = accept_encoding
         conn.request(method, path, body=body, headers=headers)
         reply = conn.getresponse()
         data = reply.read()
     finally:
         conn.close()
-    return reply.status, data, time.perf_counter() - began
+    seconds = time.perf_counter() - began
+    encoding = (reply.getheader("Content-Encoding") or "").strip().lower()
+    return Reply(reply.status, decode(data, encoding), seconds, len(data), encoding)
 
 
 def key(ident, prop: str) -> tuple[str, str]:
@@ -293,8 +350,13 @@ class Hit:
     callback: str
     status: int
     seconds: float
-    size: int
-    gz: int = 0
+    size: int  # decoded bytes
+    wire: int = 0  # bytes on the wire
+    encoding: str = ""
+
+    @classmethod
+    def of(cls, interaction: str, callback: str, reply: Reply) -> Hit:
+        return cls(interaction, callback, reply.status, reply.seconds, len(reply.data), reply.wire, reply.encoding)
 
 
 @dataclass
@@ -307,6 +369,8 @@ class Browser:
     connections: int = 1
     props: dict = field(default_factory=dict)
     hits: list[Hit] = field(default_factory=list)
+    largest: tuple[str, bytes] = ("", b"")  # the largest callback response (decoded) and its interaction
+    heavy: dict[bytes, str] = field(default_factory=dict)  # request body -> label, of responses >= HEAVY_BYTES
 
     def reset(self, search: str = "") -> None:
         self.props = {key(i if not i.startswith("{") else json.loads(i), p): v
@@ -317,13 +381,19 @@ class Browser:
     def fire(self, interaction: str, todo: list[tuple[Callback, list[str]]]) -> None:
         """Send ``todo`` (at most ``connections`` at a time), apply the answers, then what they trigger."""
         while todo:
+            bodies = [(cb, cb.body(self.props, changed)) for cb, changed in todo]
             with concurrent.futures.ThreadPoolExecutor(self.connections) as pool:
-                futures = [(cb, pool.submit(request, self.port, "POST", "/_dash-update-component", cb.body(self.props, changed)))
-                           for cb, changed in todo]
+                futures = [(cb, body, pool.submit(request, self.port, "POST", "/_dash-update-component", body))
+                           for cb, body in bodies]
             changed_by: list[tuple[Callback, set]] = []
-            for cb, future in futures:
-                status, data, seconds = future.result()
-                self.hits.append(Hit(interaction, cb.name, status, seconds, len(data), len(gzip.compress(data, 1))))
+            for cb, body, future in futures:
+                reply = future.result()
+                status, data = reply.status, reply.data
+                self.hits.append(Hit.of(interaction, cb.name, reply))
+                if len(data) > len(self.largest[1]):
+                    self.largest = (f"{interaction}: {cb.name}", data)
+                if status == 200 and len(data) >= HEAVY_BYTES:
+                    self.heavy.setdefault(body, f"{interaction}: {cb.name}")
                 if status not in (200, 204):
                     raise RuntimeError(f"{interaction}: {cb.name} -> HTTP {status}: {data[:300]!r}")
                 if status == 200:
@@ -354,9 +424,9 @@ class Browser:
 
     def load_page(self, interaction: str = "initial load") -> None:
         for path, name in (("/", "GET /"), ("/_dash-layout", "GET /_dash-layout"), ("/_dash-dependencies", "GET deps")):
-            status, data, seconds = request(self.port, "GET", path)
-            self.hits.append(Hit(interaction, name, status, seconds, len(data), len(gzip.compress(data, 1))))
-            if status != 200:
+            reply = request(self.port, "GET", path)
+            self.hits.append(Hit.of(interaction, name, reply))
+            if reply.status != 200:
                 raise RuntimeError(f"{path} -> HTTP {status}")
         self.reset(self.props.get(("url", "search"), ""))
         todo = []
@@ -411,6 +481,58 @@ def profile_args(interaction: str, compare: tuple[str, str]) -> tuple[str, int, 
 # ---------------------------------------------------------------- the server
 
 
+class _PageLinks(html.parser.HTMLParser):
+    """The ``<script src>`` and stylesheet ``<link href>`` URLs of a page, in order."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.urls: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list) -> None:
+        attrs = dict(attrs)
+        if tag == "script" and attrs.get("src"):
+            self.urls.append(attrs["src"])
+        elif tag == "link" and attrs.get("rel") == "stylesheet" and attrs.get("href"):
+            self.urls.append(attrs["href"])
+
+
+def asset_label(url: str) -> str:
+    """"/_dash-component-suites/dash/deps/react@18.v4_4_1m17.3.1.min.js" -> "react@18.3.1.min.js"."""
+    name = url.split("?")[0].rsplit("/", 1)[-1]
+    return re.sub(r"\.v[0-9a-z_]+m[0-9]+", "", name)
+
+
+def page_assets(port: int) -> list[tuple[str, str]]:
+    """(label, path) of the JS and CSS a browser fetches on a first visit: the page's own tags,
+    then ``PAGE_CHUNKS`` (those the server has)."""
+    links = _PageLinks()
+    links.feed(request(port, "GET", "/").data.decode())
+    assets = [(asset_label(u), u) for u in links.urls if u.startswith("/")]
+    for chunk in PAGE_CHUNKS:
+        path = f"/_dash-component-suites/{chunk}"
+        if request(port, "GET", path, accept_encoding="").status == 200:
+            assets.append((asset_label(path), path))
+        else:
+            log(f"  (no {path} on this server: skipped)")
+    return assets
+
+
+def fetch_assets(port: int, assets: list[tuple[str, str]], rounds: int) -> list[dict]:
+    """Fetch every asset ``rounds`` times, one at a time; rows per asset and for the whole set."""
+    hits: list[Hit] = []
+    for _ in range(rounds):
+        first = len(hits)
+        for label, path in assets:
+            reply = request(port, "GET", path)
+            if reply.status != 200:
+                raise RuntimeError(f"{path} -> HTTP {reply.status}")
+            hits.append(Hit.of("assets", label, reply))
+        mine = hits[first:]
+        hits.append(Hit("assets", "all of them, one after another", 200, sum(h.seconds for h in mine),
+                        sum(h.size for h in mine), sum(h.wire for h in mine), ",".join(sorted({h.encoding for h in mine if h.encoding}))))
+    return [stats_row(name, [h for h in hits if h.callback == name]) for name in dict.fromkeys(h.callback for h in hits)]
+
+
 def server_command(port: int, workers: int, kind: str, store: Path) -> list[str]:
     if kind == "gunicorn":
         return gunicorn_command(port, workers, timeout=300)
@@ -423,7 +545,7 @@ def wait_ready(port: int, server: subprocess.Popen, timeout: float = 120) -> flo
         if server.poll() is not None:
             raise RuntimeError(f"the server exited with {server.returncode}")
         try:
-            if request(port, "GET", "/_dash-dependencies")[0] == 200:
+            if request(port, "GET", "/_dash-dependencies").status == 200:
                 return time.perf_counter() - began
         except OSError:
             pass
@@ -472,21 +594,92 @@ def pct(values: list[float], p: float) -> float:
 
 
 def stats_row(label: str, hits: list[Hit]) -> dict:
+    """Latency percentiles; the largest response decoded and on the wire (both of the response
+    that was largest decoded), and the encodings the server chose."""
     ms = [h.seconds * 1000 for h in hits]
+    largest = max(hits, key=lambda h: (h.size, h.wire))
     return {"label": label, "n": len(hits), "p50_ms": pct(ms, 0.5), "p95_ms": pct(ms, 0.95), "max_ms": max(ms),
-            "bytes": max(h.size for h in hits), "gzip_bytes": max(h.gz for h in hits),
+            "bytes": largest.size, "wire_bytes": largest.wire,
+            "encodings": sorted({h.encoding or "identity" for h in hits if h.size}),
             "statuses": sorted({h.status for h in hits})}
 
 
-def print_rows(title: str, rows: list[dict]) -> None:
+def print_rows(title: str, rows: list[dict], targets: bool = True) -> None:
+    """One line per row; `!` marks a row over the callback targets (when ``targets``)."""
     log(f"\n{title}")
-    head = f"{'':44} {'n':>4} {'p50 ms':>8} {'p95 ms':>8} {'max ms':>8} {'bytes':>11} {'gzip':>9}"
+    head = f"{'':44} {'n':>4} {'p50 ms':>8} {'p95 ms':>8} {'max ms':>8} {'decoded':>11} {'wire':>11}  encoding"
     log(head)
     log("-" * len(head))
     for r in rows:
-        flag = " !" if r["p95_ms"] > TARGET_P95_MS or r["bytes"] > TARGET_BYTES else ""
+        flag = " !" if targets and (r["p95_ms"] > TARGET_P95_MS or r["bytes"] > TARGET_BYTES) else ""
         log(f"{r['label'][:44]:44} {r['n']:>4} {r['p50_ms']:>8.1f} {r['p95_ms']:>8.1f} {r['max_ms']:>8.1f} "
-            f"{r['bytes']:>11,} {r['gzip_bytes']:>9,}{flag}")
+            f"{r['bytes']:>11,} {r['wire_bytes']:>11,}  {','.join(r['encodings']) or '-'}{flag}")
+
+
+def compare_encodings(port: int, heavy: dict[bytes, str], rounds: int) -> list[dict]:
+    """Replay every large callback request ``rounds`` times, each time once per encoding in a
+    shuffled order, so the encodings share the same background load: what compressing costs in
+    latency (the server compresses after the callback ran) and saves in bytes."""
+    import random
+
+    rng = random.Random(0)
+    hits: list[Hit] = []
+    for _ in range(rounds):
+        for body, label in heavy.items():
+            names = list(ENCODINGS)
+            rng.shuffle(names)
+            for name in names:
+                reply = request(port, "POST", "/_dash-update-component", body, accept_encoding=ENCODINGS[name])
+                hits.append(Hit.of(label, name, reply))
+    rows = []
+    for name in ENCODINGS:
+        mine = [h for h in hits if h.callback == name]
+        row = stats_row(f"Accept-Encoding: {ENCODINGS[name] or '(none)'}", mine)
+        row |= {"mean_ms": 1000 * sum(h.seconds for h in mine) / len(mine),
+                "wire_total": sum(h.wire for h in mine) // rounds, "decoded_total": sum(h.size for h in mine) // rounds}
+        rows.append(row)
+    log(f"\nthe {len(heavy)} distinct callback requests answered with >= {HEAVY_BYTES:,} bytes, each sent {rounds} times "
+        f"in every encoding, interleaved (same background load)")
+    head = f"{'':44} {'n':>4} {'p50 ms':>8} {'p95 ms':>8} {'mean ms':>8} {'decoded, all':>13} {'wire, all':>11}  encoding"
+    log(head)
+    log("-" * len(head))
+    for r in rows:
+        log(f"{r['label'][:44]:44} {r['n']:>4} {r['p50_ms']:>8.1f} {r['p95_ms']:>8.1f} {r['mean_ms']:>8.1f} "
+            f"{r['decoded_total']:>13,} {r['wire_total']:>11,}  {','.join(r['encodings'])}")
+    return rows
+
+
+def compression_costs(label: str, payload: bytes, repeat: int = 15) -> list[dict]:
+    """CPU milliseconds (median of ``repeat``, process time, so other load on the machine
+    matters less than for the latencies) and size of the largest callback response in each
+    encoding at a few levels: what the server spends per response, marking the levels set in
+    dashboard.app.COMPRESSION."""
+    import brotli
+
+    try:
+        from compression import zstd
+    except ImportError:
+        from backports import zstd
+    from dashboard.app import COMPRESSION
+
+    chosen = {("gzip", COMPRESSION["COMPRESS_LEVEL"]), ("br", COMPRESSION["COMPRESS_BR_LEVEL"]),
+              ("zstd", COMPRESSION["COMPRESS_ZSTD_LEVEL"])}
+    coders = [("gzip", level, lambda d, level=level: gzip.compress(d, level)) for level in (1, 3, 4, 5, 6, 9)]
+    coders += [("br", q, lambda d, q=q: brotli.compress(d, quality=q, lgwin=22)) for q in (1, 3, 4, 5)]
+    coders += [("zstd", level, lambda d, level=level: zstd.compress(d, level)) for level in (1, 3, 6)]
+    log(f"\ncompression of the largest callback response ({label}, {len(payload):,} bytes), in this process: "
+        f"CPU ms, median of {repeat} (* = dashboard.app.COMPRESSION)")
+    rows = []
+    for name, level, encode in coders:
+        times = []
+        for _ in range(repeat):
+            began = time.process_time()
+            size = len(encode(payload))
+            times.append(time.process_time() - began)
+        rows.append({"encoding": name, "level": level, "bytes": size, "cpu_ms": 1000 * sorted(times)[repeat // 2]})
+        log(f"  {name:4} {level:>2}{'*' if (name, level) in chosen else ' '} {size:>10,} bytes ({len(payload) / size:5.1f}x) "
+            f"{rows[-1]['cpu_ms']:7.1f} ms")
+    return rows
 
 
 def loadavg() -> str:
@@ -537,6 +730,7 @@ def profile_callback(store: Path, name: str, search: str, page: int, sort_by: li
 
 
 def main(argv: list[str] | None = None) -> int:
+    global ACCEPT_ENCODING
     parser = argparse.ArgumentParser(
         description=__doc__.split("\n\n")[0], epilog=__doc__[__doc__.index("examples:"):],
         formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -553,13 +747,20 @@ def main(argv: list[str] | None = None) -> int:
                         help="gunicorn with --workers sync workers (default), or `claimboard serve`")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers (default %(default)s)")
     parser.add_argument("--no-parallel", action="store_true", help="skip the browser-like parallel pass")
+    parser.add_argument("--no-encodings", action="store_true",
+                        help="skip the pass that replays the large callback responses in every encoding")
     parser.add_argument("--profile", action="store_true", help="then cProfile the slowest callback in-process")
     parser.add_argument("--json", type=Path, help="also write the results as JSON here")
+    parser.add_argument("--accept-encoding", default=ACCEPT_ENCODING, metavar="VALUE",
+                        help='Accept-Encoding sent with every request (default: %(default)s; Chromium sends '
+                        '"gzip, deflate, br, zstd"; "" sends none, so nothing is compressed)')
     args = parser.parse_args(argv)
+    ACCEPT_ENCODING = args.accept_encoding
     claims_n = args.claims or (100_000 if args.quick else 1_000_000)
     rounds = args.rounds or (5 if args.quick else 12)
 
-    log(f"machine: {os.cpu_count()} cores, load average {loadavg()}")
+    log(f"machine: {os.cpu_count()} cores, load average {loadavg()}; requests send Accept-Encoding: "
+        f"{ACCEPT_ENCODING or '(none)'}")
     args.work.mkdir(parents=True, exist_ok=True)
     store = args.store or synthetic_store(args.work, claims_n, args.seed, args.rebuild)
     from etl.store import load_snapshot
@@ -583,7 +784,8 @@ def main(argv: list[str] | None = None) -> int:
     port = free_port()
     log(f"starting {args.server} ({args.workers} workers) on 127.0.0.1:{port}…")
     started = time.perf_counter()
-    result: dict = {"claims": counts["claims"], "papers": counts["papers"], "load": loads, "rounds": rounds}
+    result: dict = {"claims": counts["claims"], "papers": counts["papers"], "load": loads, "rounds": rounds,
+                    "accept_encoding": ACCEPT_ENCODING}
     with serving(server_command(port, args.workers, args.server, store), store, stdout=subprocess.DEVNULL) as server:
         result["ready_s"] = wait_ready(port, server)
         log(f"  ready in {result['ready_s']:.1f} s (answers /_dash-dependencies); load average {loadavg()}")
@@ -591,17 +793,22 @@ def main(argv: list[str] | None = None) -> int:
         # concurrent first requests as workers, so each worker most likely gets one
         with concurrent.futures.ThreadPoolExecutor(args.workers) as pool:
             cold = list(pool.map(lambda _: request(port, "GET", "/_dash-layout"), range(args.workers)))
-        result["cold_layout_s"] = [c[2] for c in cold]
+        result["cold_layout_s"] = [c.seconds for c in cold]
         result["first_layout_after_start_s"] = time.perf_counter() - started
         log(f"  first GET /_dash-layout per worker (waits for that worker's snapshot load): "
-            f"{', '.join(f'{c[2]:.2f} s' for c in cold)}; first page complete {result['first_layout_after_start_s']:.1f} s "
+            f"{', '.join(f'{c.seconds:.2f} s' for c in cold)}; first page complete {result['first_layout_after_start_s']:.1f} s "
             f"after the server was started")
         result["memory_after_load"] = server_memory(server)
         result["warm_up_s"] = wait_idle(server)
         log(f"  workers idle (background warm-up done) {result['warm_up_s']:.1f} s later")
 
-        _, deps, _ = request(port, "GET", "/_dash-dependencies")
-        _, layout_json, _ = request(port, "GET", "/_dash-layout")
+        asset_rounds = 2 * args.workers + 1
+        result["assets"] = fetch_assets(port, page_assets(port), asset_rounds)
+        print_rows(f"page JavaScript and CSS, each fetched {asset_rounds} times one at a time (a browser keeps them: "
+                   f"max = the first fetch of a file by a worker, which compresses it)", result["assets"], targets=False)
+
+        deps = request(port, "GET", "/_dash-dependencies").data
+        layout_json = request(port, "GET", "/_dash-layout").data
         ids: dict = {}
         walk(json.loads(layout_json), ids)
         cbs = callbacks_of(json.loads(deps), ids)
@@ -643,6 +850,9 @@ def main(argv: list[str] | None = None) -> int:
             print_rows("callbacks for views not on screen (204)", [stats_row("204 No Content", skipped)])
         result |= {"requests": rows, "callbacks": by_callback}
 
+        if not args.no_encodings:
+            result["encodings"] = compare_encodings(port, browser.heavy, rounds)
+
         if not args.no_parallel:
             browser.connections = BROWSER_CONNECTIONS
             browser.hits.clear()
@@ -657,7 +867,7 @@ def main(argv: list[str] | None = None) -> int:
                     browser.change(name, change)
                     sent = browser.hits[first:]
                     browser.hits.append(Hit(name, "wall", 200, time.perf_counter() - t0, sum(h.size for h in sent),
-                                            sum(h.gz for h in sent)))
+                                            sum(h.wire for h in sent), ",".join(sorted({h.encoding for h in sent if h.encoding}))))
             walls = [stats_row(name, [h for h in browser.hits if h.interaction == name and h.callback == "wall"])
                      for name, _, _ in steps]
             print_rows(f"interaction wall time, change -> last response, {BROWSER_CONNECTIONS} parallel connections "
@@ -665,6 +875,8 @@ def main(argv: list[str] | None = None) -> int:
             result["interactions"] = walls
 
         result["memory_end"] = server_memory(server)
+
+    result["compression_cpu"] = compression_costs(*browser.largest)
 
     mem0, mem1 = result["memory_after_load"], result["memory_end"]
     log(f"\nserver memory (master + workers): RSS after first load {' + '.join(f'{m:.0f}' for m in mem0['rss_mb'])} MB, "
@@ -676,7 +888,8 @@ def main(argv: list[str] | None = None) -> int:
     ok_bytes = biggest["bytes"] < TARGET_BYTES
     log(f"targets at {counts['claims']:,} claims: callback p95 < {TARGET_P95_MS} ms: {'met' if ok_latency else 'NOT met'} "
         f"(worst: {worst['label']} {worst['p95_ms']:.0f} ms); figure payload < {TARGET_BYTES / 1e6:.0f} MB: "
-        f"{'met' if ok_bytes else 'NOT met'} (largest: {biggest['label']} {biggest['bytes']:,} bytes)")
+        f"{'met' if ok_bytes else 'NOT met'} (largest: {biggest['label']} {biggest['bytes']:,} bytes, "
+        f"{biggest['wire_bytes']:,} on the wire as {','.join(biggest['encodings'])})")
     log(f"load average at the end: {loadavg()}")
     if args.json:
         args.json.write_text(json.dumps(result, indent=2, default=str))

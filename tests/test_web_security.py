@@ -56,6 +56,11 @@ class Client:
 
     def call(self, output_has: str, values: dict[str, object], changed: str | None = None) -> tuple[int, dict | None]:
         """POST one callback with ``values`` for its inputs/state ("id.prop" -> value; others None)."""
+        status, body = self.post("/_dash-update-component", self.payload(output_has, values, changed))
+        return status, (json.loads(body) if status == 200 and body else None)
+
+    def payload(self, output_has: str, values: dict[str, object], changed: str | None = None) -> dict:
+        """The request body dash-renderer sends for one callback (see ``call``)."""
         dep = self.callback(output_has)
 
         def items(specs):
@@ -65,15 +70,13 @@ class Client:
             ]
 
         inputs = items(dep["inputs"])
-        payload = {
+        return {
             "output": dep["output"],
             "outputs": outputs_of(dep["output"]),
             "inputs": inputs,
             "state": items(dep["state"]),
             "changedPropIds": [changed or f"{_key(inputs[0]['id'])}.{inputs[0]['property']}"],
         }
-        status, body = self.post("/_dash-update-component", payload)
-        return status, (json.loads(body) if status == 200 and body else None)
 
 
 def _key(component_id) -> str:
