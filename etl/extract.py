@@ -828,10 +828,11 @@ FACT_SCANS = {
     "gpu_word": _GPU_WORD,
     "hardware": ColumnScan.of(_HARDWARE_PATTERN, rust_over(_HARDWARE_PATTERN, keep_final_lookahead=True)),
 }
-#: per fact scan, a cheap Rust condition for a row to be scanned at all (one without: every row)
+#: per fact scan, a cheap Rust condition for a row to be scanned at all
 _FACT_TRIGGERS = {
     **{f"size_{name}": rust_over(t) for name, t in _PREFILTER["facts"]["model_sizes"].items()},
     **{f"gpu_{name}": rust_over(t) for name, t in _PREFILTER["facts"]["gpu_counts"].items()},
+    "hardware": rust_over(_PREFILTER["facts"]["hardware"]),
 }
 Spans = dict[str, list[int] | None]
 
@@ -1110,8 +1111,7 @@ def _with_fact_spans(frame: pl.DataFrame, marker: str) -> pl.DataFrame:
     text the Rust scans cannot vouch for."""
     frame = frame.with_row_index("row")
     for name, scan in FACT_SCANS.items():
-        trigger = _FACT_TRIGGERS.get(name)
-        scanned = frame if trigger is None else frame.filter(pl.col("both").str.contains(trigger))
+        scanned = frame.filter(pl.col("both").str.contains(_FACT_TRIGGERS[name]))
         spans = scanned.select("row", scan.spans_expr(pl.col("both"), marker).alias(name))
         frame = frame.join(spans, on="row", how="left", maintain_order="left")
     return frame.with_columns(python_only=pl.col("both").str.contains(_PYTHON_SCAN_RE))
