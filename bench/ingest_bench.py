@@ -37,20 +37,20 @@ CSV_COLUMNS = ["title", "abstract", "published", "authors", "upvotes", "arxiv_id
 
 _CHILD = r"""
 import json, resource, sys, time
+from functools import partial
 from pathlib import Path
 sys.path.insert(0, {root!r})
 from etl import ingest
 path, chunk_mib, read_only = Path(sys.argv[1]), float(sys.argv[2]), sys.argv[3] == "1"
-if chunk_mib > 0:
-    import dataclasses
-    ingest.RULES = dataclasses.replace(ingest.RULES, chunk_bytes=int(chunk_mib * 2**20))
+read_source = partial(ingest.read_source, chunk_bytes=int(chunk_mib * 2**20) if chunk_mib > 0 else None)
 t0, c0 = time.perf_counter(), time.process_time()
 if read_only:  # read_source alone: the streaming part, without merging duplicates
-    read = ingest.read_source(path)
+    read = read_source(path)
     out = {{"errors": [read.error] if read.error else [], "entries": read.entries, "papers": read.records.height,
            "quarantined": read.quarantine.height, "merged": 0}}
 else:
-    result = ingest.ingest([path], progress=lambda message: print("  child:", message, file=sys.stderr, flush=True))
+    report = lambda message: print("  child:", message, file=sys.stderr, flush=True)
+    result = ingest.ingest([path], progress=report, read_source=read_source)
     out = {{"errors": result.errors, "entries": sum(i["entries"] for i in result.inputs), "papers": result.papers.height,
            "quarantined": result.quarantine.height, "merged": result.merged}}
 out |= {{"seconds": time.perf_counter() - t0, "cpu": time.process_time() - c0,

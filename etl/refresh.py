@@ -74,7 +74,8 @@ SOURCE_CACHE = "sources"
 #: a file modified this recently might change again within the same mtime tick: hash it next time too
 RACY_NS = 2_000_000_000
 ETL_DIR = Path(__file__).resolve().parent
-INGEST_CODE = ("ingest.py", "rules/ingest.toml")
+#: ingest.py and every ingest_*.py module it is split into, found by name so a new one cannot be missed
+INGEST_CODE = (*sorted(path.name for path in ETL_DIR.glob("ingest*.py")), "rules/ingest.toml")
 EXTRACT_CODE = ("extract.py", "rules/extract.toml")
 #: everything that shapes a snapshot from its inputs: a change republishes even when no input changed
 PIPELINE_CODE = (*INGEST_CODE, *EXTRACT_CODE, "normalise.py", "validate.py", "schemas.py", "pipeline.py",

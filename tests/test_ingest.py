@@ -9,20 +9,14 @@ from pathlib import Path
 
 import polars as pl
 import pytest
+from polars.testing import assert_frame_equal
 
-from etl.ingest import (
-    ENTRY_SCHEMA,
-    PAPER_SCHEMA,
-    QUARANTINE_SCHEMA,
-    RULES,
-    ingest,
-    merge_duplicates,
-    near_duplicate_pairs,
-    paper_id,
-    parse_listing,
-    read_source,
-    split_valid,
-)
+from etl import ingest_dedup
+from etl.ingest import expand_paths, ingest, read_source
+from etl.ingest_dedup import merge_duplicates, near_duplicate_pairs
+from etl.ingest_listing import parse_listing
+from etl.ingest_records import normalise_titles, paper_id, split_valid
+from etl.ingest_rules import ENTRY_SCHEMA, PAPER_SCHEMA, QUARANTINE_SCHEMA, RULES
 from test_ingest_properties import NOISE  # the page-header lines seen in the seeds
 
 SEEDS = Path(__file__).resolve().parents[1] / "data" / "seeds"
@@ -405,16 +399,40 @@ def test_different_papers_with_similar_titles_stay_apart(first, second):
     assert (merged, papers.height) == (0, 2)
 
 
-def test_near_duplicates_are_found_inside_oversized_blocks():
+def survey_titles() -> tuple[list[str], dict[str, str]]:
+    """More titles sharing their first characters than ``max_block_size``, and near-identical
+    variants (variant -> original) of the first and the last."""
     # distinct 16-letter topics: unrelated titles stay well under the cutoff
     digests = (hashlib.sha1(str(i).encode()).hexdigest()[:16] for i in range(RULES.max_block_size + 50))
     topics = ["".join(chr(ord("a") + int(digit, 16)) for digit in digest) for digest in digests]
     titles = [f"A Survey of Large Language Models for Topic {topic}" for topic in topics]
-    variants = {f"{titles[0]}s": titles[0], f"A Survey of Large Language Model for Topic {topics[-1]}": titles[-1]}
+    return titles, {f"{titles[0]}s": titles[0], f"A Survey of Large Language Model for Topic {topics[-1]}": titles[-1]}
+
+
+def test_near_duplicates_are_found_inside_oversized_blocks():
+    titles, variants = survey_titles()
     keys = pl.Series(titles + list(variants)).str.to_lowercase().str.replace_all(" ", "")
     found = {frozenset(pair) for pair in near_duplicate_pairs(keys)}
     spaceless = {v.lower().replace(" ", ""): t.lower().replace(" ", "") for v, t in variants.items()}
     assert found == {frozenset(pair) for pair in spaceless.items()}
+
+
+def test_merging_in_small_batches_changes_nothing(monkeypatch):
+    """Candidate pairs are made, sifted and scored a batch at a time so that memory stays bounded
+    at a million papers; batches of a few pairs merge exactly as one batch does."""
+    titles, variants = survey_titles()
+    files, _ = expand_paths([SEEDS])
+    surveys = records(*({"title": title} for title in [*titles, *variants]))
+    both = pl.concat([*(read_source(path).records for path in files), surveys])
+    keys = normalise_titles(both["title"]).str.replace_all(" ", "")
+    papers, merged = merge_duplicates(both)
+    pairs = near_duplicate_pairs(keys)
+    monkeypatch.setattr(ingest_dedup, "PAIR_BATCH", 3)
+    monkeypatch.setattr(ingest_dedup, "MERGE_BATCH", 2)
+    assert near_duplicate_pairs(keys) == pairs
+    batched, merged_in_batches = merge_duplicates(both)
+    assert merged_in_batches == merged == 102  # the seeds' 100 and the two survey variants
+    assert_frame_equal(batched, papers)
 
 
 @pytest.mark.parametrize(

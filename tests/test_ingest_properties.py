@@ -12,7 +12,9 @@ import polars as pl
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from etl.ingest import PAPER_SCHEMA, QUARANTINE_SCHEMA, RULES, parse_listing, read_source
+from etl.ingest import read_source
+from etl.ingest_listing import parse_listing
+from etl.ingest_rules import PAPER_SCHEMA, QUARANTINE_SCHEMA, RULES
 
 settings.register_profile(
     "ingest", max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow]

@@ -23,20 +23,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from polars.testing import assert_frame_equal
 
-from etl import ingest
-from etl.ingest import (
-    ENTRY_SCHEMA,
-    PAPER_SCHEMA,
-    PY_WHITESPACE,
-    QUARANTINE_SCHEMA,
-    READERS,
-    RULES,
-    SourceRead,
-    decode,
-    parse_listing,
-    read_source,
-    split_valid,
-)
+from etl import ingest, ingest_dedup, ingest_files, ingest_jsonl, ingest_listing
+from etl.ingest import READERS, SourceRead, read_source
+from etl.ingest_files import decode
+from etl.ingest_listing import parse_listing
+from etl.ingest_records import split_valid
+from etl.ingest_rules import ENTRY_SCHEMA, PAPER_SCHEMA, PY_WHITESPACE, QUARANTINE_SCHEMA, RULES
 
 SEEDS = Path(__file__).resolve().parents[1] / "data" / "seeds"
 CHUNKS = [1, 2, 7, 64, 300, 4096]
@@ -250,7 +242,7 @@ def test_chunks_are_bounded_and_line_aligned():
     import io
 
     data = b"".join(b"x" * (n % 13) + b"\n" for n in range(500)) + b"tail"
-    chunks = list(ingest._chunks(io.BytesIO(data), 64, ingest._cut_lines, None))
+    chunks = list(ingest_files.read_chunks(io.BytesIO(data), 64, ingest_files.cut_lines, None))
     pieces = [piece for piece, _ in chunks]
     assert b"".join(pieces) == data
     assert [last for _, last in chunks] == [False] * (len(chunks) - 1) + [True]
@@ -286,8 +278,8 @@ listing_lines = st.one_of(
 def test_listing_columns_match_python(lines, newline, chunk):
     text = newline.join(lines)
     expected = pl.DataFrame(parse_listing(text, "p.txt"), schema=ENTRY_SCHEMA)
-    rows = ingest.classify_listing_lines(pl.Series(ingest._lines(text)), 1)
-    assert_frame_equal(ingest.assemble_listing_rows(rows, "p.txt"), expected)
+    rows = ingest_listing.classify_listing_lines(pl.Series(ingest_files.split_lines(text)), 1)
+    assert_frame_equal(ingest_listing.assemble_listing_rows(rows, "p.txt"), expected)
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "p.txt"
         path.write_bytes(text.encode("utf-8", errors="surrogatepass"))
@@ -341,7 +333,7 @@ def test_utf8_check_matches_python(data):
         valid = True
     except UnicodeDecodeError:
         valid = False
-    assert ingest._valid_utf8(data) == valid
+    assert ingest_files.valid_utf8(data) == valid
 
 
 def test_python_whitespace_set_is_str_isspace():
@@ -357,14 +349,14 @@ def test_only_ascii_uppercase_and_kelvin_lowercase_onto_alias_letters():
 def test_listing_metadata_columns_match_python():
     lines = ["  \u2022 7 authors", "- 12 authors", "* 1 author", "\u00b7", "\u2022", "Feb 19, 2024 1", "Feb 30, 2024",
              "Jan 1, 0000", "Sept 3, 2023 99999999999", "Dec 31, 9999", "March 9, 2021", "Mar 20", "new", "NEW"]
-    rows = ingest.classify_listing_lines(pl.Series(lines))
+    rows = ingest_listing.classify_listing_lines(pl.Series(lines))
     expected = []
     for n, line in enumerate(lines, start=1):
-        line = ingest._strip_line(line, RULES.listing)
-        kind, fields = ingest._line_kind(line, RULES.listing)
+        line = ingest_listing._strip_line(line, RULES.listing)
+        kind, fields = ingest_listing._line_kind(line, RULES.listing)
         if kind is not None:
-            expected.append(ingest._row_dict(n, kind, line, fields))
-    assert_frame_equal(rows, pl.DataFrame(expected, schema=ingest.ROW_SCHEMA))
+            expected.append(ingest_listing._row_dict(n, kind, line, fields))
+    assert_frame_equal(rows, pl.DataFrame(expected, schema=ingest_listing.ROW_SCHEMA))
     assert rows.filter(pl.col("line") == 6).row(0, named=True)["published"] == date(2024, 2, 19)
 
 
@@ -375,8 +367,8 @@ def test_jsonl_fast_path_takes_plain_lines_and_leaves_the_rest():
         plain.replace('"upvotes": 3', '"upvotes": true'), plain + " ", plain.replace("{", '{"title": "X", ', 1),
         plain.replace('"title":', '"title" :'), plain.replace('"T"', '"\\udc00"'),
     ]
-    block = ingest._Block.of("\n".join([plain, *odd, plain]).encode())
-    assert ingest._jsonl_fast_rows(block).tolist() == [True] + [False] * len(odd) + [True]
+    block = ingest_files.LineBlock.of("\n".join([plain, *odd, plain]).encode())
+    assert ingest_jsonl._jsonl_fast_rows(block).tolist() == [True] + [False] * len(odd) + [True]
 
 
 def test_near_duplicate_prefilter_never_drops_a_match():
@@ -389,6 +381,6 @@ def test_near_duplicate_prefilter_never_drops_a_match():
 
     values = np.array(keys.to_list(), dtype=object)
     scores = process.cpdist(values[first], values[second], scorer=fuzz.ratio, score_cutoff=RULES.fuzzy_cutoff)
-    kept = ingest._KeyProfile.of(keys).may_match(first.astype(np.int64), second.astype(np.int64))
+    kept = ingest_dedup._KeyProfile.of(keys).may_match(first.astype(np.int64), second.astype(np.int64))
     assert not (scores > 0)[~kept].any()
     assert kept.mean() < 0.5  # and it does prune (keys with "é" only get the length bound)
