@@ -18,8 +18,9 @@ import multiprocessing
 import os
 import re
 import tomllib
-from concurrent.futures import ProcessPoolExecutor
+from collections import deque
 from collections.abc import Sequence
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -1170,12 +1171,26 @@ def _extract_slice(papers: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
 def extract_all(papers: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
     """(claims, facts) of a papers frame; the claims are extracted once and reused for is_systems.
 
-    Large frames are cut into slices extracted by worker processes (see PARALLEL_MIN_ROWS).
+    Large frames are cut into slices extracted by worker processes (see PARALLEL_MIN_ROWS). Only
+    the text columns travel, and only a few slices at a time: the whole frame pickled into the
+    pool's queue at once would be a second copy of every abstract in this process.
     """
     workers = extract_workers()
     if workers == 1 or papers.height < PARALLEL_MIN_ROWS:
         return _extract_slice(papers)
-    slices = (papers.slice(i, SLICE_ROWS) for i in range(0, papers.height, SLICE_ROWS))
+    texts = papers.select("paper_id", "title", "abstract")
+    slices = (texts.slice(i, SLICE_ROWS) for i in range(0, texts.height, SLICE_ROWS))
     with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
-        parts = list(pool.map(_extract_slice, slices))
+        parts = list(_in_order(pool, _extract_slice, slices, in_flight=workers + 1))
     return pl.concat([c for c, _ in parts]), pl.concat([f for _, f in parts])
+
+
+def _in_order(pool: ProcessPoolExecutor, fn, items, in_flight: int):
+    """``pool.map(fn, items)`` with at most ``in_flight`` items submitted and not yet returned."""
+    pending: deque = deque()
+    for item in items:
+        pending.append(pool.submit(fn, item))
+        if len(pending) >= in_flight:
+            yield pending.popleft().result()
+    while pending:
+        yield pending.popleft().result()
