@@ -8,8 +8,9 @@ compiles those tables (once, at import) and applies them. The grammar is:
    word, qualifier and baseline lead-in (``than``/``over``/``compared to``...);
 3. keep candidates that state an efficiency comparison, and compute the GUIDE's multiplier.
 
-The frame-level functions use a Polars prefilter so the per-abstract Python only runs on
-abstracts that can hold a claim or a fact.
+The frame-level functions do the scanning in Polars: triggers select the abstracts and sentences
+that can hold a claim or a fact, and every pattern is located over the whole column by a Rust
+over-approximation (ColumnScan), so Python only reads the spans found and applies the context rules.
 """
 
 from __future__ import annotations
