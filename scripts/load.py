@@ -15,6 +15,7 @@ never served.
 from __future__ import annotations
 
 import argparse
+import gzip
 import http.client
 import json
 import os
@@ -61,9 +62,13 @@ class Conn:
             if self.conn is None:
                 self.conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=120)
             try:
-                self.conn.request(method, path, body=body, headers={"Content-Type": "application/json"})
+                # gzip accepted, as a browser would: the server compresses what it sends
+                headers = {"Content-Type": "application/json", "Accept-Encoding": "gzip"}
+                self.conn.request(method, path, body=body, headers=headers)
                 reply = self.conn.getresponse()
                 data = reply.read()
+                if reply.getheader("Content-Encoding") == "gzip":
+                    data = gzip.decompress(data)
                 if reply.getheader("Connection", "").lower() == "close":
                     self.conn.close()
                     self.conn = None
