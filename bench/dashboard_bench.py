@@ -45,7 +45,6 @@ import http.client
 import json
 import math
 import os
-import re
 import subprocess
 import sys
 import tempfile
@@ -57,6 +56,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import numpy as np  # noqa: E402
+from dash.fingerprint import check_fingerprint  # noqa: E402
 
 from bench.loopback import free_port, gunicorn_command, serving  # noqa: E402
 import polars as pl  # noqa: E402
@@ -427,7 +427,7 @@ class Browser:
             reply = request(self.port, "GET", path)
             self.hits.append(Hit.of(interaction, name, reply))
             if reply.status != 200:
-                raise RuntimeError(f"{path} -> HTTP {status}")
+                raise RuntimeError(f"{path} -> HTTP {reply.status}")
         self.reset(self.props.get(("url", "search"), ""))
         todo = []
         for cb in self.callbacks:
@@ -498,8 +498,7 @@ class _PageLinks(html.parser.HTMLParser):
 
 def asset_label(url: str) -> str:
     """"/_dash-component-suites/dash/deps/react@18.v4_4_1m17.3.1.min.js" -> "react@18.3.1.min.js"."""
-    name = url.split("?")[0].rsplit("/", 1)[-1]
-    return re.sub(r"\.v[0-9a-z_]+m[0-9]+", "", name)
+    return check_fingerprint(url.split("?")[0].rsplit("/", 1)[-1])[0]
 
 
 def page_assets(port: int) -> list[tuple[str, str]]:

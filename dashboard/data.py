@@ -84,10 +84,12 @@ def read_snapshot(store: Path, run_id: str) -> tuple[Snapshot, int]:
             file = path / f"{name}.parquet"
             wanted = READ_COLUMNS[name]
             if name == "quarantine":
-                frames[name] = pl.scan_parquet(file).head(QUARANTINE_ROWS).collect()
-                quarantined = pl.scan_parquet(file).select(pl.len()).collect().item()
+                scan = pl.scan_parquet(file)
+                frames[name] = scan.head(QUARANTINE_ROWS).collect()
+                quarantined = scan.select(pl.len()).collect().item()
                 continue
-            columns = None if wanted is None else [c for c in wanted if c in pl.read_parquet_schema(file)]
+            schema = pl.read_parquet_schema(file)
+            columns = None if wanted is None else [c for c in wanted if c in schema]
             frames[name] = pl.read_parquet(file, columns=columns)
     except (OSError, ValueError, pl.exceptions.PolarsError) as err:
         raise StoreError(f"snapshot {run_id} in {store} cannot be loaded: {err}") from err
@@ -156,8 +158,11 @@ class Selection:
         """At most ``limit`` of these rows: a fixed-seed random sample, kept in snapshot order."""
         if self.height <= limit:
             return self
-        index = self.index if self.index is not None else pl.int_range(0, self.height, dtype=pl.UInt32, eager=True)
-        return Selection(self.board, index.sample(limit, seed=seed).sort())
+        return Selection(self.board, self.row_numbers().sample(limit, seed=seed).sort())
+
+    def row_numbers(self) -> pl.Series:
+        """The snapshot row of each selected claim."""
+        return self.index if self.index is not None else pl.int_range(0, self.height, dtype=pl.UInt32, eager=True)
 
     def papers(self) -> int:
         """How many distinct papers these claims come from."""

@@ -151,7 +151,7 @@ def baselines_view(board: Board, filters: Filters, selection: Selection, title: 
 
 def largest(selection: Selection, column: str, limit: int) -> pl.DataFrame:
     """The ``limit`` claims of a selection with the largest ``column`` (ties: snapshot order)."""
-    index = selection.index if selection.index is not None else pl.int_range(0, selection.height, dtype=pl.UInt32, eager=True)
+    index = selection.row_numbers()
     keys = pl.DataFrame({"value": selection.column(column), "row": index})
     top = keys.top_k(limit, by=["value", "row"], reverse=[False, True]).sort(["value", "row"], descending=[True, False],
                                                                            nulls_last=True)
@@ -228,7 +228,7 @@ def sorted_rows(selection: Selection, sort_by: list[dict], start: int, count: in
     (nulls last, ties in snapshot order), from per-snapshot ranks: a 1M-claim sort is a sort
     of integers, and an early page only a partial selection."""
     board = selection.board
-    index = selection.index if selection.index is not None else pl.int_range(0, selection.height, dtype=pl.UInt32, eager=True)
+    index = selection.row_numbers()
     keys, descending = {}, []
     for i, spec in enumerate(sort_by):
         rank = board.sort_rank(SORT_COLUMNS.get(spec["column_id"], spec["column_id"]))
@@ -296,8 +296,7 @@ def warm(board: Board) -> None:
     everything.papers()
     baseline_stats(everything)
     default_paper_options(board)
-    for column in ("multiplier", "model_size", "gpu_count", "metric", "baseline", "hardware", "warning", "title",
-                   "sentence"):
+    for column in TABLE_COLUMNS:
         board.sort_rank(SORT_COLUMNS.get(column, column))
     paper_search_text(board)
 

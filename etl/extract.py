@@ -177,9 +177,14 @@ class ColumnScan:
         return found
 
 
+def _phrase_lookup(groups: dict[str, list[str]]) -> dict[str, str]:
+    """phrase -> group, over all phrases of all groups."""
+    return {" ".join(p.lower().split()): g for g, phrases in groups.items() for p in phrases}
+
+
 def _phrase_table(groups: dict[str, list[str]]) -> tuple[ColumnScan, dict[str, str]]:
     """One column scan over all phrases of all groups + phrase -> group lookup."""
-    lookup = {" ".join(p.lower().split()): g for g, phrases in groups.items() for p in phrases}
+    lookup = _phrase_lookup(groups)
     return ColumnScan.of(phrase_alternation(list(lookup)), phrase_alternation(list(lookup), rust=True), _FLAGS), lookup
 
 
@@ -237,7 +242,8 @@ _PREFILTER = RULES["prefilter"]
 #: only abstracts, and then sentences, where this fires can hold a claim
 CLAIMS_TRIGGER = rust_over(_PREFILTER["claims_re"])
 _QUAL = RULES["qualifiers"]
-_QUALIFIER_BEFORE, _QUALIFIER_LOOKUP = _phrase_table(_QUAL["before"])
+_QUALIFIER_LOOKUP = _phrase_lookup(_QUAL["before"])
+_QUALIFIER_BEFORE_RE = re.compile(phrase_alternation(list(_QUALIFIER_LOOKUP)), _FLAGS)
 _QUALIFIER_TAIL_RE = re.compile(
     rf"(?:{phrase_alternation(list(_QUALIFIER_LOOKUP))})(?:\s*(?:{phrase_alternation(_QUAL['filler'])}))*\s*$", _FLAGS
 )
@@ -526,7 +532,7 @@ def is_fraction(sentence: str, start: int, end: int, direction: str | None) -> b
 def find_qualifier(sentence: str, start: int, end: int) -> str | None:
     before = _QUALIFIER_TAIL_RE.search(sentence[max(0, start - 40) : start])
     if before:
-        head = _QUALIFIER_BEFORE.python.search(before.group())
+        head = _QUALIFIER_BEFORE_RE.search(before.group())
         return _QUALIFIER_LOOKUP[_norm(head.group())]
     if _QUALIFIER_AFTER_RE.match(sentence, end):
         return "average"
@@ -790,17 +796,11 @@ _SIZE_NOT_PRECEDED_RE = re.compile(_MS["patterns"]["not_preceded_by_re"], _FLAGS
 _GC = _FACTS["gpu_count"]
 _GPU_WORDS = {_norm(k): int(v) for k, v in _GC["words"].items()}
 _GPU_TAIL = rf"(?:{_GC['device_between_re']})(?:{_GC['accelerators_re']})"
-_GPU_COUNT = _fact_scan(
-    r"\d",
+_GPU_COUNT_PATTERN = (
     rf"(?P<list>(?:(?<![\w.,])\d{{1,3}}(?:,\d{{3}})+\s*(?:,|and|or|to)\s*|(?<![\w.,])\d+\s*(?:,|and|or|to)\s*)*)"
-    rf"(?!{_GC['device_numbers_re']}){_GC['count_re']}{_GPU_TAIL}",
-    _FLAGS,
+    rf"(?!{_GC['device_numbers_re']}){_GC['count_re']}{_GPU_TAIL}"
 )
-_GPU_WORD = _fact_scan(
-    "[" + "".join(sorted({w[0] for w in _GPU_WORDS})) + "]",
-    rf"(?<![\w-])(?P<w>{phrase_alternation(list(_GPU_WORDS))})\s+(?:\d+\s?GB\s+)?{_GPU_TAIL}",
-    _FLAGS,
-)
+_GPU_WORD_PATTERN = rf"(?<![\w-])(?P<w>{phrase_alternation(list(_GPU_WORDS))})\s+(?:\d+\s?GB\s+)?{_GPU_TAIL}"
 
 _HW = _FACTS["hardware"]
 _HARDWARE_PATTERN = "|".join(f"(?:{p})" for p in _HW["patterns"])
@@ -826,8 +826,8 @@ FACT_SCANS = {
     "size_compact": _fact_scan(r"\d", _MS["patterns"]["compact"]),
     "size_range": _fact_scan(r"\d", _MS["patterns"]["range"]),
     "size_bare": _fact_scan(r"[bt]", _MS["patterns"]["bare"], _FLAGS),
-    "gpu_count": _GPU_COUNT,
-    "gpu_word": _GPU_WORD,
+    "gpu_count": _fact_scan(r"\d", _GPU_COUNT_PATTERN, _FLAGS),
+    "gpu_word": _fact_scan("[" + "".join(sorted({w[0] for w in _GPU_WORDS})) + "]", _GPU_WORD_PATTERN, _FLAGS),
     "hardware": ColumnScan.of(_HARDWARE_PATTERN, rust_over(_HARDWARE_PATTERN, keep_final_lookahead=True)),
 }
 #: per fact scan, a cheap Rust condition for a row to be scanned at all
@@ -1060,11 +1060,12 @@ def candidate_sentences(frame: pl.DataFrame) -> pl.DataFrame:
             .str.replace_all(placeholder, ".", literal=True),
         )
         .filter(pl.col("text").str.contains(CLAIMS_TRIGGER))
+        .with_columns(python_only=pl.col("text").str.contains(_PYTHON_SCAN_RE))
         .with_columns(
-            pl.when(pl.col("text").str.contains(_PYTHON_SCAN_RE)).then(None)
-            .otherwise(scan.spans_expr(pl.col("text"), marker)).alias(name)
+            pl.when(pl.col("python_only")).then(None).otherwise(scan.spans_expr(pl.col("text"), marker)).alias(name)
             for name, scan in SENTENCE_SCANS.items()
         )
+        .drop("python_only")
     )
 
 
@@ -1132,7 +1133,6 @@ def facts_from_texts(texts: pl.DataFrame, claims: pl.DataFrame) -> pl.DataFrame:
     counts = claims.group_by("paper_id").len("n_claims")
     both = pl.col("title") + ". " + pl.col("abstract")
     title_prefix = pl.col("title").str.split_exact(":", 1).struct.field("field_0").str.strip_chars()
-    (marker,) = _unused_characters(texts["title"].append(texts["abstract"]), 1)
     frame = texts.join(counts, on="paper_id", how="left", maintain_order="left").with_columns(
         pl.col("n_claims").fill_null(0),
         both=both,
@@ -1140,6 +1140,7 @@ def facts_from_texts(texts: pl.DataFrame, claims: pl.DataFrame) -> pl.DataFrame:
         & (title_prefix.str.count_matches(r"\s+") < _SYS["title_prefix_max_words"]),
         system_abstract=pl.col("abstract").str.contains(_SYSTEM_TRIGGER),
     )
+    (marker,) = _unused_characters(frame["both"], 1)
     rows = _fact_rows(_with_fact_spans(frame, marker).select(
         "paper_id", "title", "abstract", "both", "score", "n_claims", "system_title", "system_abstract", "python_only",
         *FACT_SCANS,

@@ -177,40 +177,35 @@ def _read_file(
 ) -> tuple[_Parsed | None, str | None, str | None]:
     """(parsed, encoding, error): the first pass hashes every byte and stops at a NUL byte; an
     encoding that fails part-way sends the file round again with the next one."""
-    *preferred, last_resort = RULES.encodings
-    encodings = [*preferred, last_resort]
+    encodings = RULES.encodings
     for attempt, encoding in enumerate(encodings):
-        is_last = attempt == len(encodings) - 1
         if attempt:
             handle.seek(0)
         try:
-            return _parse_pass(handle, file_format, source, encoding, is_last, size, digest.update if attempt == 0 else None), encoding, None
-        except BinaryFile:
-            _drain(handle, size, digest)
-            return None, None, "binary file (contains NUL bytes)"
-        except Undecodable:
-            if attempt == 0:
-                try:
-                    _drain(handle, size, digest)
-                except BinaryFile:
-                    return None, None, "binary file (contains NUL bytes)"
+            hash_bytes = digest.update if attempt == 0 else None
+            return _parse_pass(handle, file_format, source, encoding, attempt == len(encodings) - 1, size, hash_bytes), encoding, None
         except ValueError as exc:
             if attempt == 0:
                 _drain(handle, size, digest)
             return None, encoding, str(exc)
+        except (BinaryFile, Undecodable) as exc:
+            binary = isinstance(exc, BinaryFile)
+            if attempt == 0:
+                binary = _drain(handle, size, digest) or binary
+            if binary:
+                return None, None, "binary file (contains NUL bytes)"
     raise AssertionError("the last resort encoding always decodes")  # pragma: no cover
 
 
-def _drain(handle: BinaryIO, size: int, digest: Digest) -> None:
-    """Hash (and NUL-check) the rest of the file after a first pass stopped early."""
+def _drain(handle: BinaryIO, size: int, digest: Digest) -> bool:
+    """Hash the rest of the file after a first pass stopped early; True if it holds a NUL byte."""
     binary = False
     while data := handle.read(size):
         try:
             digest.update(data)
         except BinaryFile:
             binary = True
-    if binary:
-        raise BinaryFile
+    return binary
 
 
 def expand_paths(paths: Sequence[Path]) -> tuple[list[Path], list[str]]:

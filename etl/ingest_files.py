@@ -89,8 +89,6 @@ def read_chunks(
         else:
             pending = buffer
         data = following
-    if pending:  # pragma: no cover - the loop hands everything over at the end of the file
-        yield pending, True
 
 
 def valid_utf8(data: bytes) -> bool:
