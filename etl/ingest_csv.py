@@ -9,7 +9,7 @@ import re
 import polars as pl
 
 from etl.ingest_records import first_present, quarantine_frame, typed_entries
-from etl.ingest_rules import ENTRY_SCHEMA, RAW_COLUMNS, RULES
+from etl.ingest_rules import ENTRY_SCHEMA, PY_WHITESPACE, RAW_COLUMNS, RULES
 
 
 def parse_csv(text: str, source: str) -> tuple[pl.DataFrame, pl.DataFrame]:
@@ -94,9 +94,8 @@ class CsvReader:
         return _csv_entries(table, 0), []
 
 
-_BLANK_UTF8 = re.compile(
-    rb"(?:[\t\n\x0b\x0c\r\x1c-\x1f ]|\xc2[\x85\xa0]|\xe1\x9a\x80|\xe2\x80[\x80-\x8a\xa8\xa9\xaf]|\xe2\x81\x9f|\xe3\x80\x80)*"
-)
+#: any run of Python whitespace, as UTF-8 bytes
+_BLANK_UTF8 = re.compile(b"(?:" + b"|".join(re.escape(c.encode()) for c in PY_WHITESPACE) + b")*")
 
 
 def _blank_utf8(data: bytes) -> bool:

@@ -163,7 +163,7 @@ def _paper_ids(pairs: pl.Series) -> pl.Series:
     missing = arxiv.is_null().arg_true()
     if len(missing) == 0:
         return arxiv
-    digests = _hex_digests(normalise_titles(titles.gather(missing).cast(pl.Utf8)), hashlib.sha1, RULES.title_hash_chars)
+    digests = hex_digests(normalise_titles(titles.gather(missing).cast(pl.Utf8)), hashlib.sha1, RULES.title_hash_chars)
     return arxiv.scatter(missing, pl.select(pl.lit("t") + pl.lit(digests)).to_series())
 
 
@@ -186,13 +186,14 @@ def _content_hashes(pairs: pl.Series) -> pl.Series:
     """``content_hash_expr`` on a struct Series, ``HASH_ROWS`` rows at a time."""
     text = pl.concat_str("title", pl.lit("\n"), "abstract")
     parts = [
-        _hex_digests(part.select(text).to_series(), hashlib.sha256)
+        hex_digests(part.select(text).to_series(), hashlib.sha256)
         for part in pairs.struct.unnest().iter_slices(HASH_ROWS)
     ]
     return pl.concat(parts) if parts else pl.Series(dtype=pl.Utf8)
 
 
-def _hex_digests(texts: pl.Series, algorithm: Callable, chars: int | None = None) -> pl.Series:
+def hex_digests(texts: pl.Series, algorithm: Callable, chars: int | None = None) -> pl.Series:
+    """Hex digest of each text (its first ``chars`` characters), null for null."""
     as_bytes = texts.cast(pl.Binary).to_list()  # UTF-8 already: cheaper than str.encode per row
     with _no_gc():  # a million short-lived strings would set off the cycle collector over and over
         digests = [None if data is None else algorithm(data).hexdigest()[:chars] for data in as_bytes]

@@ -104,7 +104,7 @@ class Rules:
     neighbour_window: int
     abstract_prefix_chars: int
     abstract_cutoff: float
-    chunk_bytes: int = 16 * 2**20
+    chunk_bytes: int
 
 
 def load_rules(path: Path = RULES_PATH) -> Rules:
@@ -139,7 +139,7 @@ def load_rules(path: Path = RULES_PATH) -> Rules:
         neighbour_window=raw["dedup"]["neighbour_window"],
         abstract_prefix_chars=raw["dedup"]["abstract_prefix_chars"],
         abstract_cutoff=raw["dedup"]["abstract_cutoff"],
-        chunk_bytes=int(raw.get("reading", {}).get("chunk_mib", 16) * 2**20),
+        chunk_bytes=int(raw["reading"]["chunk_mib"] * 2**20),
     )
 
 

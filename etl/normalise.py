@@ -19,6 +19,8 @@ from pathlib import Path
 import polars as pl
 from rapidfuzz import fuzz, process
 
+from etl.ingest_records import hex_digests
+
 REGISTRY_PATH = Path(__file__).with_name("rules") / "aliases.toml"
 _LEADING_ARTICLE = re.compile(r"^(?:the|a|an|our|their)\s+")
 _SEPARATORS = re.compile(r"[\s\-_/,;:()\[\]]+")
@@ -134,10 +136,8 @@ def claim_ids(claims: pl.DataFrame) -> pl.Series:
         rows = zip(claims["paper_id"].to_list(), claims["start"].to_list(), claims["text"].to_list())
         return pl.Series("claim_id", [claim_id(*row) for row in rows], dtype=pl.Utf8)
     as_text = [pl.col(c).cast(pl.Utf8).fill_null("None") for c in ("paper_id", "start", "text")]  # f"{None}"
-    keys = claims.select(pl.concat_str(as_text, separator=":").cast(pl.Binary)).to_series().to_list()
-    sha1 = hashlib.sha1
-    digests = pl.Series("claim_id", [sha1(key).hexdigest() for key in keys], dtype=pl.Utf8)
-    return pl.select(pl.lit("c") + digests.str.head(16)).to_series().alias("claim_id")
+    keys = claims.select(pl.concat_str(as_text, separator=":")).to_series()
+    return pl.select(pl.lit("c") + hex_digests(keys, hashlib.sha1, 16)).to_series().alias("claim_id")
 
 
 def _lookup(values: pl.Series, fn) -> dict[str, str | None]:
