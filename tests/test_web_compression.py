@@ -12,19 +12,17 @@ from __future__ import annotations
 import gzip
 import http.client
 import json
-import os
 import re
 import subprocess
-import sys
 import threading
 import time
-from pathlib import Path
 
 import brotli
 import pytest
 from flask import request
 from werkzeug.serving import make_server
 
+from bench.loopback import free_port, gunicorn_command, serving
 from dashboard.app import BUNDLES, COMPRESSION, bundle_key, create_app
 from e2e.stores import big_store  # noqa: F401
 from test_web_security import Client
@@ -34,7 +32,6 @@ try:
 except ImportError:
     from backports import zstd  # installed with flask-compress on older Pythons
 
-ROOT = Path(__file__).resolve().parent.parent
 LANDSCAPE = "landscape-graph.figure"
 CHROMIUM = "gzip, deflate, br, zstd"  # what Chromium sends, over plain http to 127.0.0.1 too
 DECODERS = {"gzip": gzip.decompress, "br": brotli.decompress, "zstd": zstd.decompress}
@@ -172,28 +169,16 @@ def test_bundle_key_strips_the_fingerprint_and_ignores_other_paths(served):
 def test_gunicorn_serves_compressed_callbacks(big_store):  # noqa: F811
     """``gunicorn dashboard.app:server``, the README's deployment: the module-level server
     compresses as the test server does."""
-    command = [sys.executable, "-m", "gunicorn", "-w", "1", "-b", "127.0.0.1:0", "--log-level", "info",
-               "dashboard.app:server"]
-    env = os.environ | {"CLAIMBOARD_STORE": str(big_store), "PYTHONPATH": str(ROOT)}
-    server = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    try:
-        port = None
-        deadline = time.monotonic() + 60
-        while port is None and time.monotonic() < deadline:  # "Listening at: http://127.0.0.1:PORT"
-            line = server.stderr.readline()
-            if not line and server.poll() is not None:
-                pytest.fail(f"gunicorn exited with {server.returncode}")
-            if found := re.search(r"Listening at: http://127\.0\.0\.1:(\d+)", line):
-                port = int(found[1])
-        assert port, "gunicorn did not say where it listens"
-        threading.Thread(target=server.stderr.read, daemon=True).start()  # keep its pipe drained
+    port = free_port()
+    with serving(gunicorn_command(port, 1), big_store, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) as server:
         client = None
-        while client is None and time.monotonic() < deadline:
+        deadline = time.monotonic() + 60
+        while client is None and time.monotonic() < deadline and server.poll() is None:
             try:
                 client = Client(f"http://127.0.0.1:{port}")
             except OSError:
                 time.sleep(0.1)
-        assert client, "gunicorn did not answer"
+        assert client, f"gunicorn did not answer (exit code {server.poll()})"
         payload = client.payload(LANDSCAPE, {"url.search": ""})
         plain = fetch(port, "POST", "/_dash-update-component", payload)
         packed = fetch(port, "POST", "/_dash-update-component", payload, "gzip")
@@ -201,10 +186,3 @@ def test_gunicorn_serves_compressed_callbacks(big_store):  # noqa: F811
         assert (plain.encoding, packed.encoding) == (None, "gzip")
         assert len(packed.wire) < len(plain.wire) / 5
         assert json.loads(packed.decoded()) == json.loads(plain.wire)
-    finally:
-        server.terminate()
-        try:
-            server.wait(30)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
