@@ -38,6 +38,7 @@ from __future__ import annotations
 
 import argparse
 import concurrent.futures
+import dataclasses
 import datetime as dt
 import gzip
 import html.parser
@@ -58,10 +59,13 @@ sys.path.insert(0, str(ROOT))
 import numpy as np  # noqa: E402
 from dash.fingerprint import check_fingerprint  # noqa: E402
 
-from bench.loopback import free_port, gunicorn_command, serving  # noqa: E402
 import polars as pl  # noqa: E402
 
 from bench.corpus import parse_size  # noqa: E402
+
+sys.path.insert(0, str(ROOT / "tests"))  # the helpers shared with the tests: tests/support
+from support.dash_client import Callback, decode, layout_props, parse_id, prop_key  # noqa: E402
+from support.servers import free_port, gunicorn_command, serving  # noqa: E402
 
 TARGET_P95_MS = 200
 TARGET_BYTES = 2_000_000
@@ -222,29 +226,6 @@ class Reply:
     encoding: str  # Content-Encoding, "" for none
 
 
-def decode(data: bytes, encoding: str) -> bytes:
-    if encoding in ("", "identity"):
-        return data
-    if encoding == "gzip":
-        return gzip.decompress(data)
-    if encoding == "deflate":
-        import zlib
-
-        return zlib.decompress(data)
-    if encoding == "br":
-        import brotli  # installed with flask-compress
-
-        return brotli.decompress(data)
-    if encoding == "zstd":
-        try:
-            from compression import zstd  # Python 3.14
-        except ImportError:
-            from backports import zstd  # installed with flask-compress
-
-        return zstd.decompress(data)
-    raise ValueError(f"unknown Content-Encoding {encoding!r}")
-
-
 def request(port: int, method: str, path: str, body: bytes | None = None, accept_encoding: str | None = None) -> Reply:
     """One request on a new connection (gunicorn's sync workers close each one), sending
     ``Accept-Encoding`` (default ``ACCEPT_ENCODING``; "" sends none)."""
@@ -265,24 +246,6 @@ def request(port: int, method: str, path: str, body: bytes | None = None, accept
     return Reply(reply.status, decode(data, encoding), seconds, len(data), encoding)
 
 
-def key(ident, prop: str) -> tuple[str, str]:
-    return (json.dumps(ident, sort_keys=True) if isinstance(ident, dict) else ident, prop)
-
-
-def walk(node, found: dict) -> None:
-    """Every component's props in a layout, by id."""
-    if isinstance(node, list):
-        for item in node:
-            walk(item, found)
-    elif isinstance(node, dict):
-        props = node.get("props")
-        if isinstance(props, dict) and "type" in node:
-            if "id" in props:
-                found[json.dumps(props["id"], sort_keys=True) if isinstance(props["id"], dict) else props["id"]] = props
-            for value in props.values():
-                walk(value, found)
-
-
 CALLBACK_NAMES = {  # first output -> a short name
     "url.search": "sync", "header-info.children": "header", "caption.children": "caption",
     "landscape-graph.figure": "landscape", "side-graph.figure": "side", "baselines-graph.figure": "baselines",
@@ -290,57 +253,18 @@ CALLBACK_NAMES = {  # first output -> a short name
 }
 
 
-@dataclass
-class Callback:
-    name: str
-    output: str
-    outputs: list[dict]
-    inputs: list[dict]
-    state: list[dict]
-    initial: bool
-
-    def body(self, props: dict, changed: list[str]) -> bytes:
-        def spec(s: dict) -> dict:
-            value = props.get(key(s["id"], s["property"]))
-            return {"id": s["id"], "property": s["property"], **({} if value is None else {"value": value})}
-
-        payload = {"output": self.output, "outputs": self.outputs if len(self.outputs) > 1 else self.outputs[0],
-                   "inputs": [spec(s) for s in self.inputs], "changedPropIds": changed, "parsedChangedPropsIds": changed}
-        if self.state:
-            payload["state"] = [spec(s) for s in self.state]
-        return json.dumps(payload).encode()
+@dataclass(frozen=True)
+class NamedCallback(Callback):
+    name: str = ""
 
 
-def parse_output(text: str, ids: dict) -> list[dict]:
-    parts = text[2:-2].split("...") if text.startswith("..") else [text]
-    outputs = []
-    for part in parts:
-        ident, prop = part.rsplit(".", 1) if not part.startswith("{") else part.rsplit("}.", 1)
-        if part.startswith("{"):
-            pattern = json.loads(ident + "}")
-            wild = {k for k, v in pattern.items() if isinstance(v, list)}
-            for raw in ids:
-                if raw.startswith("{"):
-                    candidate = json.loads(raw)
-                    if set(candidate) == set(pattern) and all(candidate[k] == v for k, v in pattern.items() if k not in wild):
-                        outputs.append({"id": candidate, "property": prop})
-        else:
-            outputs.append({"id": ident, "property": prop})
-    return outputs
-
-
-def callbacks_of(dependencies: list[dict], ids: dict) -> list[Callback]:
+def callbacks_of(dependencies: list[dict], ids: dict) -> list[NamedCallback]:
     found = []
     for dep in dependencies:
         if any(isinstance(s["id"], str) and s["id"].startswith("{") for s in dep["inputs"]):
             continue  # pattern-matching inputs: the export buttons, not measured
-        outputs = parse_output(dep["output"], ids)
-        first = f"{outputs[0]['id']}.{outputs[0]['property'].split('@')[0]}" if isinstance(outputs[0]["id"], str) else "views"
-        name = CALLBACK_NAMES.get(first, first)
-        inputs = [{"id": json.loads(s["id"]) if s["id"].startswith("{") else s["id"], "property": s["property"]}
-                  for s in dep["inputs"]]
-        state = [{"id": s["id"], "property": s["property"]} for s in dep.get("state", [])]
-        found.append(Callback(name, dep["output"], outputs, inputs, state, dep.get("prevent_initial_call") is not True))
+        cb = NamedCallback.of(dep, ids)
+        found.append(dataclasses.replace(cb, name=CALLBACK_NAMES.get(cb.first_output, cb.first_output)))
     return found
 
 
@@ -364,7 +288,7 @@ class Browser:
     """Just enough of dash-renderer: props by (id, prop), callbacks fired by the props they read."""
 
     port: int
-    callbacks: list[Callback]
+    callbacks: list[NamedCallback]
     layout_props: dict
     connections: int = 1
     props: dict = field(default_factory=dict)
@@ -373,19 +297,18 @@ class Browser:
     heavy: dict[bytes, str] = field(default_factory=dict)  # request body -> label, of responses >= HEAVY_BYTES
 
     def reset(self, search: str = "") -> None:
-        self.props = {key(i if not i.startswith("{") else json.loads(i), p): v
+        self.props = {prop_key(parse_id(i), p): v
                       for i, ps in self.layout_props.items() for p, v in ps.items() if p not in ("children",)}
-        self.props |= {("url", "pathname"): "/", ("url", "search"): search,
-                       ("url", "href"): f"http://127.0.0.1:{self.port}/{search}"}
+        self.props |= {"url.pathname": "/", "url.search": search, "url.href": f"http://127.0.0.1:{self.port}/{search}"}
 
-    def fire(self, interaction: str, todo: list[tuple[Callback, list[str]]]) -> None:
+    def fire(self, interaction: str, todo: list[tuple[NamedCallback, list[str]]]) -> None:
         """Send ``todo`` (at most ``connections`` at a time), apply the answers, then what they trigger."""
         while todo:
             bodies = [(cb, cb.body(self.props, changed)) for cb, changed in todo]
             with concurrent.futures.ThreadPoolExecutor(self.connections) as pool:
                 futures = [(cb, body, pool.submit(request, self.port, "POST", "/_dash-update-component", body))
                            for cb, body in bodies]
-            changed_by: list[tuple[Callback, set]] = []
+            changed_by: list[tuple[NamedCallback, set]] = []
             for cb, body, future in futures:
                 reply = future.result()
                 status, data = reply.status, reply.data
@@ -400,7 +323,7 @@ class Browser:
                     changed = set()
                     for ident, values in json.loads(data)["response"].items():
                         for prop, value in values.items():
-                            k = key(json.loads(ident) if ident.startswith("{") else ident, prop.split("@")[0])
+                            k = prop_key(parse_id(ident), prop)
                             if self.props.get(k) != value:
                                 changed.add(k)
                             self.props[k] = value
@@ -408,16 +331,17 @@ class Browser:
             todo = []
             for source, changed in changed_by:
                 for cb in self.callbacks:
-                    hit = [f"{s['id']}.{s['property']}" for s in cb.inputs if key(s["id"], s["property"]) in changed]
+                    hit = cb.reads(changed)
                     if cb is not source and hit and all(cb is not t for t, _ in todo):
                         todo.append((cb, hit))
 
     def change(self, interaction: str, values: dict[tuple[str, str], object]) -> None:
         """A user edits controls: set the props, then run every callback that reads one of them."""
+        values = {prop_key(*k): v for k, v in values.items()}
         self.props |= values
         todo = []
         for cb in self.callbacks:
-            hit = [f"{s['id']}.{s['property']}" for s in cb.inputs if key(s["id"], s["property"]) in values]
+            hit = cb.reads(values)
             if hit:
                 todo.append((cb, hit))
         self.fire(interaction, todo)
@@ -428,11 +352,11 @@ class Browser:
             self.hits.append(Hit.of(interaction, name, reply))
             if reply.status != 200:
                 raise RuntimeError(f"{path} -> HTTP {reply.status}")
-        self.reset(self.props.get(("url", "search"), ""))
+        self.reset(self.props.get("url.search", ""))
         todo = []
         for cb in self.callbacks:
             if cb.initial:
-                todo.append((cb, [f"{s['id']}.{s['property']}" for s in cb.inputs if s["id"] == "url"][:1] or []))
+                todo.append((cb, [k for k in cb.reads(self.props) if k.startswith("url.")][:1]))
         self.fire(interaction, todo)
 
 
@@ -808,8 +732,7 @@ def main(argv: list[str] | None = None) -> int:
 
         deps = request(port, "GET", "/_dash-dependencies").data
         layout_json = request(port, "GET", "/_dash-layout").data
-        ids: dict = {}
-        walk(json.loads(layout_json), ids)
+        ids = layout_props(json.loads(layout_json))
         cbs = callbacks_of(json.loads(deps), ids)
         browser = Browser(port, cbs, ids)
         for _ in range(2 * args.workers):  # warm every worker

@@ -26,7 +26,16 @@ from dashboard import callbacks, layout, views
 from dashboard.data import SnapshotCache
 from etl.store import DEFAULT_STORE, StoreError
 
-ASSETS = Path(__file__).resolve().parent.parent / "assets"
+
+def assets_folder() -> Path:
+    """Dash's static folder: ``dashboard/assets`` in an installed wheel (the repository's top-level
+    assets/, packaged there as ``dashboard.assets``), else the top-level assets/ of a checkout."""
+    here = Path(__file__).resolve().parent
+    packaged = here / "assets"
+    return packaged if packaged.is_dir() else here.parent / "assets"
+
+
+ASSETS = assets_folder()
 BUNDLES = "/_dash-component-suites/"
 
 

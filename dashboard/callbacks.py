@@ -22,7 +22,6 @@ from dashboard.filters import MAX_PAPERS, Filters
 from etl.store import StoreError, read_runs
 
 FOCUS_ROWS = 500
-PAPER_OPTIONS = 20
 
 
 def no_snapshot_message(store: Path) -> str:
@@ -170,43 +169,6 @@ def table_outputs(board: Board | None, search: str | None, page: int | None, sor
     return records, pages, min(page or 0, pages - 1)
 
 
-def most_upvoted(papers: pl.DataFrame, limit: int = PAPER_OPTIONS) -> pl.DataFrame:
-    """The ``limit`` papers with the most upvotes (unknown counts last, ties by id)."""
-    ranked = papers.select("paper_id", "system", "title", "upvotes").with_columns(votes=pl.col("upvotes").fill_null(-1))
-    return ranked.top_k(limit, by=["votes", "paper_id"], reverse=[False, True]).sort(
-        ["votes", "paper_id"], descending=[True, False]).drop("votes")
-
-
-def paper_search_text(board: Board) -> pl.Series:
-    """Lower-case "title system" of every paper (once per snapshot), for the compare box."""
-    return board.memo("paper_search", lambda: board.papers.select(
-        pl.concat_str(["title", "system"], separator=" ", ignore_nulls=True).str.to_lowercase()).to_series())
-
-
-def default_paper_options(board: Board) -> pl.DataFrame:
-    """What the compare box lists before anything is typed: the most upvoted systems papers."""
-    return board.memo("paper_options", lambda: most_upvoted(board.papers.filter(pl.col("is_systems"))))
-
-
-def paper_options(board: Board | None, typed: str | None, selected: list | None) -> list[dict]:
-    """The compare box's options: the selected papers plus the best matches for what is typed."""
-    if board is None:
-        return []
-    papers = board.papers
-    selected = [p for p in selected or [] if isinstance(p, str)][:MAX_PAPERS]
-    chosen = papers.filter(pl.col("paper_id").is_in(selected)) if selected else papers.clear()
-    needle = (typed or "").strip().lower()
-    if needle:
-        matches = most_upvoted(papers.filter(paper_search_text(board).str.contains(needle, literal=True)))
-    else:
-        matches = default_paper_options(board)
-    options = pl.concat([chosen.select(matches.columns), matches]).unique("paper_id", keep="first", maintain_order=True)
-    return [
-        {"label": f"{r['system']}: {r['title']}" if r["system"] else r["title"], "value": r["paper_id"]}
-        for r in options.select("paper_id", "system", "title").to_dicts()
-    ]
-
-
 def export_outputs(board: Board | None, fmt: str, search: str | None, href: str | None) -> tuple:
     """(download, status text): one file, its provenance embedded. Never reads a path from the request."""
     if board is None:
@@ -263,7 +225,7 @@ def register(app: Dash, cache: SnapshotCache) -> None:
         out = sync_state(ctx.triggered_id, search, values, landscape_click, baselines_click, active_cell, table_data)
         # a dropdown drops values missing from its options: send both in one response
         papers = out[papers_at]
-        return [*out, no_update if papers is no_update else paper_options(board(), None, papers)]
+        return [*out, no_update if papers is no_update else views.paper_options(board(), None, papers)]
 
     @app.callback(Output("header-info", "children"), Input("url", "pathname"))
     def _header(_pathname):
@@ -325,7 +287,7 @@ def register(app: Dash, cache: SnapshotCache) -> None:
     def _paper_options(typed, selected):
         if typed is None:
             raise PreventUpdate
-        return paper_options(board(), typed, selected)
+        return views.paper_options(board(), typed, selected)
 
     @app.callback(
         Output("download", "data"), Output("export-status", "children"),

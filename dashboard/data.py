@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import json
 import os
 import threading
 import time
@@ -32,7 +31,7 @@ from typing import Any
 import polars as pl
 
 from dashboard.filters import PREVIOUS, Context, Filters
-from etl.store import TABLES, Snapshot, StoreError, current_run_id, list_snapshots, snapshots_dir
+from etl.store import TABLES, Snapshot, SnapshotStore, StoreError, current_run_id, list_snapshots
 
 PAPER_COLUMNS = ["paper_id", "title", "system", "is_systems", "published", "sources", "upvotes"]
 CLAIM_PAPER_COLUMNS = ["paper_id", "title", "system", "is_systems", "published"]  # copied onto each claim
@@ -74,24 +73,25 @@ def read_snapshot(store: Path, run_id: str) -> tuple[Snapshot, int]:
     """A published snapshot with only what the dashboard shows, and its quarantine row count.
 
     Like ``etl.store.load_snapshot`` but the papers without their abstracts and only the first
-    ``QUARANTINE_ROWS`` quarantined rows (so ``Snapshot.quarantine`` is that head).
+    ``QUARANTINE_ROWS`` quarantined rows (so ``Snapshot.quarantine`` is that head). Read through
+    the store's public ``SnapshotStore``, never its files by path.
     """
-    path = snapshots_dir(store) / run_id
+    snapshots = SnapshotStore(store)
     try:
-        manifest = json.loads((path / "manifest.json").read_text(encoding="utf-8"))
+        path = snapshots.path(run_id)
+        manifest = snapshots.manifest(run_id)
         frames = {}
         for name in TABLES:
-            file = path / f"{name}.parquet"
             wanted = READ_COLUMNS[name]
             if name == "quarantine":
-                scan = pl.scan_parquet(file)
+                scan = snapshots.scan(name, run_id)
                 frames[name] = scan.head(QUARANTINE_ROWS).collect()
                 quarantined = scan.select(pl.len()).collect().item()
                 continue
-            schema = pl.read_parquet_schema(file)
+            schema = snapshots.schema(name, run_id)
             columns = None if wanted is None else [c for c in wanted if c in schema]
-            frames[name] = pl.read_parquet(file, columns=columns)
-    except (OSError, ValueError, pl.exceptions.PolarsError) as err:
+            frames[name] = snapshots.read(name, columns=columns, run_id=run_id)
+    except (StoreError, OSError, ValueError, pl.exceptions.PolarsError) as err:
         raise StoreError(f"snapshot {run_id} in {store} cannot be loaded: {err}") from err
     return Snapshot(run_id=run_id, path=path, manifest=manifest, **frames), quarantined
 
@@ -104,10 +104,9 @@ def run_date(run_id: str) -> dt.date:
 @lru_cache(maxsize=8)
 def snapshot_paper_ids(store: Path, run_id: str) -> frozenset[str]:
     """Paper ids of a published (hence immutable) snapshot."""
-    path = snapshots_dir(store) / run_id / "papers.parquet"
     try:
-        return frozenset(pl.read_parquet(path, columns=["paper_id"])["paper_id"].to_list())
-    except (OSError, pl.exceptions.PolarsError) as err:
+        return frozenset(SnapshotStore(store).read("papers", columns=["paper_id"], run_id=run_id)["paper_id"].to_list())
+    except StoreError as err:
         raise StoreError(f"snapshot {run_id} cannot be read: {err}") from err
 
 

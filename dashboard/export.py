@@ -54,15 +54,8 @@ class ExportError(RuntimeError):
 
 
 def extractor_version(board: Board) -> str:
-    """The version that extracted this snapshot (manifest), else the installed one."""
-    recorded = board.snapshot.manifest.get("extractor_version")
-    if recorded:
-        return str(recorded)
-    try:
-        from etl.extract import EXTRACTOR_VERSION
-    except ImportError:
-        return "unknown"
-    return EXTRACTOR_VERSION
+    """The version that extracted this snapshot, as its manifest records it."""
+    return str(board.snapshot.manifest.get("extractor_version") or "unknown")
 
 
 def provenance(board: Board, filters: Filters, url: str | None = None) -> dict:

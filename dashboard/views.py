@@ -19,6 +19,7 @@ from dashboard.data import Board, Selection
 from dashboard.filters import MAX_PAPERS, X_AXES, Filters, format_params
 
 TABLE_PAGE_SIZE = 25
+PAPER_OPTIONS = 20  # papers the compare box lists for what is typed
 TABLE_COLUMNS = {  # claims-table column id -> header
     "title": "Paper",
     "metric": "Metric",
@@ -280,6 +281,46 @@ def csv_rows(rows: pl.DataFrame) -> pl.DataFrame:
     return rows.select([c for c in CSV_COLUMNS if c in rows.columns])
 
 
+# ---------------------------------------------------------------- the compare box
+
+
+def most_upvoted(papers: pl.DataFrame, limit: int = PAPER_OPTIONS) -> pl.DataFrame:
+    """The ``limit`` papers with the most upvotes (unknown counts last, ties by id)."""
+    ranked = papers.select("paper_id", "system", "title", "upvotes").with_columns(votes=pl.col("upvotes").fill_null(-1))
+    return ranked.top_k(limit, by=["votes", "paper_id"], reverse=[False, True]).sort(
+        ["votes", "paper_id"], descending=[True, False]).drop("votes")
+
+
+def paper_search_text(board: Board) -> pl.Series:
+    """Lower-case "title system" of every paper (once per snapshot), for the compare box."""
+    return board.memo("paper_search", lambda: board.papers.select(
+        pl.concat_str(["title", "system"], separator=" ", ignore_nulls=True).str.to_lowercase()).to_series())
+
+
+def default_paper_options(board: Board) -> pl.DataFrame:
+    """What the compare box lists before anything is typed: the most upvoted systems papers."""
+    return board.memo("paper_options", lambda: most_upvoted(board.papers.filter(pl.col("is_systems"))))
+
+
+def paper_options(board: Board | None, typed: str | None, selected: list | None) -> list[dict]:
+    """The compare box's options: the selected papers plus the best matches for what is typed."""
+    if board is None:
+        return []
+    papers = board.papers
+    selected = [p for p in selected or [] if isinstance(p, str)][:MAX_PAPERS]
+    chosen = papers.filter(pl.col("paper_id").is_in(selected)) if selected else papers.clear()
+    needle = (typed or "").strip().lower()
+    if needle:
+        matches = most_upvoted(papers.filter(paper_search_text(board).str.contains(needle, literal=True)))
+    else:
+        matches = default_paper_options(board)
+    options = pl.concat([chosen.select(matches.columns), matches]).unique("paper_id", keep="first", maintain_order=True)
+    return [
+        {"label": f"{r['system']}: {r['title']}" if r["system"] else r["title"], "value": r["paper_id"]}
+        for r in options.select("paper_id", "system", "title").to_dicts()
+    ]
+
+
 # ---------------------------------------------------------------- warm-up
 
 
@@ -287,8 +328,6 @@ def warm(board: Board) -> None:
     """Compute, once per snapshot and ahead of the first requests, everything that does not
     depend on the filter: header counts, option lists, the unfiltered baselines, the compare
     box's default list and search text, and the claims table's sort ranks."""
-    from dashboard.callbacks import paper_search_text, default_paper_options
-
     header_counts(board)
     for column in ("baseline", "hardware"):
         board.options(column)

@@ -1,6 +1,6 @@
 """ClaimBoard ETL: ingest -> extract -> normalise -> validate -> store (-> refresh).
 
-Each stage is its own module of small frame-to-frame functions; I/O stays at the edges
+Each stage is its own package or module of small frame-to-frame functions; I/O stays at the edges
 (ingest reads files, store writes snapshots, cli talks to the terminal).
 """
 

@@ -12,18 +12,17 @@ import argparse
 import importlib
 import sys
 
-#: subcommand -> (module, one-line help). The module provides ``configure_<name>(parser)``
-#: and ``run_<name>(args)``; where that name is taken, the third field names the runner.
-SUBCOMMANDS: dict[str, tuple[str, ...]] = {
-    "etl": ("etl.pipeline", "run the full ETL on listing pages / JSONL / CSV and publish a snapshot", "run_etl_command"),
-    "refresh": ("etl.refresh", "incremental ETL: re-ingest only new or changed sources"),
-    "schedule": ("etl.refresh", "run `refresh` on a schedule (--every 6h or --cron)"),
-    "runs": ("etl.refresh", "list the run history of a store"),
-    "diff": ("etl.refresh", "papers and claims added, changed and withdrawn between two snapshots"),
-    "serve": ("dashboard.cli", "serve the dashboard on the current snapshot"),
-    "export": ("dashboard.cli", "export a filtered chart or its claims (png/svg/pdf/html/csv)"),
-    "extract": ("etl.extract_cli", "extract claims and facts from a JSONL of abstracts (contract)"),
-    "eval": ("etl.evaluate", "score extraction against a gold JSONL (precision/recall/F1)"),
+#: subcommand -> (module, one-line help). Each module provides ``configure(parser)`` and ``run(args) -> int``.
+SUBCOMMANDS: dict[str, tuple[str, str]] = {
+    "etl": ("etl.commands.etl", "run the full ETL on listing pages / JSONL / CSV and publish a snapshot"),
+    "refresh": ("etl.commands.refresh", "incremental ETL: re-ingest only new or changed sources"),
+    "schedule": ("etl.commands.schedule", "run `refresh` on a schedule (--every 6h or --cron)"),
+    "runs": ("etl.commands.runs", "list the run history of a store"),
+    "diff": ("etl.commands.diff", "papers and claims added, changed and withdrawn between two snapshots"),
+    "serve": ("dashboard.commands.serve", "serve the dashboard on the current snapshot"),
+    "export": ("dashboard.commands.export", "export a filtered chart or its claims (png/svg/pdf/html/csv)"),
+    "extract": ("etl.commands.extract", "extract claims and facts from a JSONL of abstracts (contract)"),
+    "eval": ("etl.commands.eval", "score extraction against a gold JSONL (precision/recall/F1)"),
 }
 
 
@@ -42,14 +41,14 @@ def build_parser(selected: str | None = None) -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     sub = parser.add_subparsers(dest="command", metavar="SUBCOMMAND", required=True)
-    for name, (module_name, help_text, *runner) in SUBCOMMANDS.items():
+    for name, (module_name, help_text) in SUBCOMMANDS.items():
         sp = sub.add_parser(
             name, help=help_text, description=help_text, formatter_class=argparse.RawDescriptionHelpFormatter
         )
         if name == selected:
             module = importlib.import_module(module_name)
-            getattr(module, f"configure_{name}")(sp)
-            sp.set_defaults(_run=getattr(module, runner[0] if runner else f"run_{name}"))
+            module.configure(sp)
+            sp.set_defaults(_run=module.run)
     return parser
 
 

@@ -19,7 +19,7 @@ from pathlib import Path
 import polars as pl
 from rapidfuzz import fuzz, process
 
-from etl.ingest_records import hex_digests
+from etl.frames import distinct, hex_digests, join_columns
 
 REGISTRY_PATH = Path(__file__).with_name("rules") / "aliases.toml"
 _LEADING_ARTICLE = re.compile(r"^(?:the|a|an|our|their)\s+")
@@ -145,41 +145,6 @@ def _lookup(values: pl.Series, fn) -> dict[str, str | None]:
     return {v: fn(v) for v in values.drop_nulls().unique().to_list()}
 
 
-def join_rows(left: pl.DataFrame, right: pl.DataFrame, on: str, how: str) -> tuple[pl.Series, pl.Series]:
-    """The row positions ``left.join(right, on=on, how=how)`` pairs up, in that join's row order.
-
-    A join without ``maintain_order`` orders its rows as Polars sees fit (and not always in the
-    left frame's order); it decides from the keys alone, so joining only the keys with their
-    row numbers gives the same pairs in the same order. Gathering the other columns by them
-    (``take``) then rebuilds the join's result without carrying every column through it.
-    """
-    pairs = left.select(on).with_row_index("_left").join(
-        right.select(on).with_row_index("_right"), on=on, how=how
-    )
-    return pairs["_left"], pairs["_right"]
-
-
-def take(frame: pl.DataFrame, rows: pl.Series) -> pl.DataFrame:
-    """``frame[rows]`` (a null row number gives a null row), or ``frame`` itself when rows are 0..n-1.
-
-    Gathered in a lazy query: its strings stay views into the frame's buffers, where the eager
-    gather compacts them into new ones (a copy of the abstracts, ~0.7 GB at a million claims).
-    """
-    if rows.len() == frame.height and not rows.null_count() and rows.equals(
-        pl.int_range(frame.height, dtype=rows.dtype, eager=True)
-    ):
-        return frame
-    return frame.lazy().select(pl.all().gather(rows)).collect()
-
-
-def join_columns(left: pl.DataFrame, right: pl.DataFrame, on: str, how: str) -> pl.DataFrame | None:
-    """``left.join(right, on=on, how=how)`` through ``join_rows``; None if column names would clash."""
-    if set(left.columns) & set(right.columns) - {on}:
-        return None
-    at_left, at_right = join_rows(left, right, on, how)
-    return take(left, at_left).hstack(take(right.drop(on), at_right).get_columns())
-
-
 def _canonical_list(column: str, canonical: dict[str, str | None]) -> pl.Expr:
     """Each list of raw mentions as its distinct known canonical names, in order of first mention.
 
@@ -232,14 +197,6 @@ def paper_models(papers: pl.DataFrame) -> pl.DataFrame:
         )
         models = pl.concat([models, exact]).gather(order)
     return pl.DataFrame([scan["paper_id"], models])
-
-
-def distinct(values: pl.Series) -> bool:
-    """True when no two values are equal, judged by their hashes (fast).
-
-    False means "maybe not": a hash collision (rare) or two nulls (duplicates to Pandera too).
-    """
-    return values.hash().n_unique() == values.len()
 
 
 def _aligned(a: pl.Series, b: pl.Series) -> bool:

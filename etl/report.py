@@ -1,14 +1,16 @@
-"""Terminal reports of a run (rich tables on stdout): what was read, kept, quarantined, and how long."""
+"""Terminal reports of runs (rich tables on stdout): what was read, kept, quarantined, and how long;
+the run history of `claimboard runs` and the scheduler's one-line summaries."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from rich.console import Console
 from rich.table import Table
 
-from etl.lock import LockHeld
+from etl.store import RunRecord
+from etl.store.lock import LockHeld
 
 EXIT_FAILED = 1  # the run failed; it is recorded and the current snapshot stays
 EXIT_LOCKED = 3  # another run holds the store's lock; nothing was done
@@ -16,28 +18,29 @@ MIN_WIDTH = 64  # wide enough that no title wraps (rich wraps a title to its tab
 
 
 def run_summary_tables(manifest: dict) -> list[Table]:
-    counts = manifest.get("counts", {})
-    totals = Table(title=f"run {manifest['run_id']} — {manifest['status']}", show_header=False, min_width=MIN_WIDTH)
+    run = RunRecord.from_json(manifest)
+    totals = Table(title=f"run {run.run_id} — {run.status}", show_header=False, min_width=MIN_WIDTH)
     totals.add_column("what")
     totals.add_column("count", justify="right")
-    totals.add_row("input files", str(len(manifest.get("inputs", []))))
-    totals.add_row("entries read", str(sum(i.get("entries", 0) for i in manifest.get("inputs", []))))
-    totals.add_row("duplicates merged", str(manifest.get("merged_duplicates", 0)))
+    totals.add_row("input files", str(len(run.inputs)))
+    totals.add_row("entries read", str(sum(i.get("entries", 0) for i in run.inputs)))
+    totals.add_row("duplicates merged", str(run.merged_duplicates))
     for name in ("papers", "systems_papers", "claims", "facts", "warnings", "quarantine"):
-        totals.add_row(name.replace("_", " "), str(counts.get(name, 0)))
+        totals.add_row(name.replace("_", " "), str(run.counts.get(name, 0)))
 
     quarantine = Table(title="quarantined rows by reason", min_width=MIN_WIDTH)
     quarantine.add_column("reason")
     quarantine.add_column("rows", justify="right")
-    for reason, n in manifest.get("quarantine_by_reason", {}).items() or [("(none)", 0)]:
+    for reason, n in run.quarantine_by_reason.items() or [("(none)", 0)]:
         quarantine.add_row(reason, str(n))
 
     stages = Table(title="seconds per stage", min_width=MIN_WIDTH)
     stages.add_column("stage")
     stages.add_column("seconds", justify="right")
-    for stage, seconds in manifest.get("stage_seconds", {}).items():
+    own_seconds = manifest.get("stage_seconds", {})  # this run's stages, without a refresh's fetch/hash
+    for stage, seconds in own_seconds.items():
         stages.add_row(stage, f"{seconds:.2f}")
-    stages.add_row("total", f"{sum(manifest.get('stage_seconds', {}).values()):.2f}")
+    stages.add_row("total", f"{sum(own_seconds.values()):.2f}")
     return [totals, quarantine, stages]
 
 
@@ -45,7 +48,7 @@ def print_run_summary(manifest: dict, store: Path, console: Console | None = Non
     console = console or Console()
     for table in run_summary_tables(manifest):
         console.print(table)
-    for error in manifest.get("errors", []):
+    for error in RunRecord.from_json(manifest).errors:
         console.print(f"[yellow]source error[/yellow]: {error}")
     console.print(f"snapshot {manifest['run_id']} is current in {store}")
 
@@ -68,3 +71,47 @@ def run_with_status(
             console.print(f"[red]{what} failed[/red]: {type(err).__name__}: {err}")
             console.print(after_failure)
             return EXIT_FAILED, None
+
+
+def changes_text(run: RunRecord) -> str:
+    changes = run.changes
+    return "–" if changes is None else f"+{changes['new']} ~{changes['changed']} -{changes['removed']}"
+
+
+def describe_run(run: RunRecord) -> str:
+    """One line per run, for the scheduler's output."""
+    seconds = sum(run.stage_seconds.values())
+    head = f"{run.started[:19].replace('T', ' ')} {run.trigger} {run.status}"
+    if run.status == "failed":
+        return f"{head}: {run.error} (the current snapshot is unchanged)"
+    if run.status == "unchanged":
+        body = f"nothing changed (same inputs and extractor), nothing published; {run.current} stays current"
+    else:
+        body = (f"published {run.run_id}: papers {changes_text(run)}, {run.counts.get('claims', 0)} claims, "
+                f"{run.counts.get('quarantine', 0)} quarantined")
+    errors = run.all_errors
+    return f"{head}: {body} in {seconds:.1f} s" + (f"; {len(errors)} source errors" if errors else "")
+
+
+def runs_table(runs: Sequence[RunRecord]) -> Table:
+    table = Table(title="runs, newest last (run ids start with the UTC time; papers: +new ~changed -removed)")
+    table.add_column("run", no_wrap=True, min_width=len("20261123T091700123456Z-1a2b3c"))
+    table.add_column("by")
+    table.add_column("status")
+    for name in ("papers", "claims", "quar.", "errors"):
+        table.add_column(name, justify="right")
+    table.add_column("seconds per stage")
+    colours = {"ok": "green", "unchanged": "cyan", "failed": "red"}
+    for run in runs:
+        seconds = ", ".join(f"{stage} {s:.2f}" for stage, s in run.stage_seconds.items() if s >= 0.005)
+        table.add_row(
+            run.run_id,
+            run.trigger,
+            f"[{colours.get(run.status, 'yellow')}]{run.status}[/]",
+            changes_text(run),
+            str(run.counts.get("claims", "–")),
+            str(run.counts.get("quarantine", "–")),
+            str(len(run.all_errors) + (run.status == "failed")),
+            seconds or "–",
+        )
+    return table

@@ -13,14 +13,21 @@ import pandera.polars as pa
 import polars as pl
 from pandera.api.polars.types import PolarsData
 
-METRICS = ["throughput", "speedup", "latency", "memory", "energy", "cost", "compute", "scale"]
-UNITS = ["x", "%"]
-QUALIFIERS = ["up to", "average", "at least", "over", "about"]
-STAGES = ["ingest", "extract", "normalise", "validate", "store"]
+from etl.vocab import (
+    GPU_COUNT_RANGE,
+    METRICS,
+    MODEL_SIZE_RANGE,
+    MULTIPLIER_MAX,
+    QUALIFIERS,
+    STAGES,
+    UNITS,
+)
 
-MULTIPLIER_MAX = 1e6
-MODEL_SIZE_RANGE = (1e5, 1e13)
-GPU_COUNT_RANGE = (1, 1_000_000)
+__all__ = [  # the vocabularies are re-exported: the dashboard reads them with the table shapes
+    "GPU_COUNT_RANGE", "METRICS", "MODEL_SIZE_RANGE", "MULTIPLIER_MAX", "QUALIFIERS", "STAGES", "UNITS",
+    "ClaimInAbstractSchema", "ClaimSchema", "FactSchema", "PaperSchema", "QuarantineSchema",
+    "QUARANTINE_COLUMNS", "empty_quarantine", "frame_dtypes",
+]
 
 
 class PaperSchema(pa.DataFrameModel):
@@ -137,7 +144,13 @@ class QuarantineSchema(pa.DataFrameModel):
         strict = True
 
 
-QUARANTINE_COLUMNS = {"stage": pl.Utf8, "source": pl.Utf8, "record": pl.Utf8, "reason": pl.Utf8}
+def frame_dtypes(model: type[pa.DataFrameModel]) -> dict[str, pl.DataType]:
+    """The Polars dtypes of a model's columns, in its order: a frame shape written once, in the model."""
+    return {name: column.dtype.type for name, column in model.to_schema().columns.items()}
+
+
+#: the quarantine shape every stage returns (run_id is added by the pipeline)
+QUARANTINE_COLUMNS = {name: dtype for name, dtype in frame_dtypes(QuarantineSchema).items() if name != "run_id"}
 
 
 def empty_quarantine() -> pl.DataFrame:

@@ -12,7 +12,7 @@ from functools import cache
 import pandera.polars as pa
 import polars as pl
 
-from etl.normalise import distinct, join_rows, take
+from etl.frames import distinct, join_rows, take
 from etl.schemas import (
     ClaimInAbstractSchema,
     ClaimSchema,
@@ -107,10 +107,8 @@ def split_valid(
     A failure not tied to a row (a missing column, a wrong dtype) is a bug in an earlier
     stage, not bad data, so it is raised rather than quarantined.
 
-    Pandera's uniqueness check (``is_duplicated`` on strings) is most of the time at a million
-    rows; when the values' hashes are already all distinct it cannot fail, and the schema
-    without it gives the same result. Several nulls are duplicates to Pandera and have equal
-    hashes, so they keep the check.
+    A uniqueness check that cannot fail (all hashes distinct) is skipped: docs/architecture.md,
+    "Performance notes".
     """
     schema, without_unique, unique = _schemas(model)
     if unique and all(name in frame.columns and distinct(frame[name]) for name in unique):

@@ -15,7 +15,6 @@ never served.
 from __future__ import annotations
 
 import argparse
-import gzip
 import http.client
 import json
 import os
@@ -29,9 +28,10 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tests"))  # the shared helpers: tests/support
 
-from bench.loopback import free_port, gunicorn_command, serving  # noqa: E402
+from support.dash_client import Callback, decode  # noqa: E402
+from support.servers import free_port, gunicorn_command, serving  # noqa: E402
 
 SEEDS = sorted((ROOT / "data" / "seeds").glob("*.txt"))
 QUERIES = [
@@ -67,8 +67,7 @@ class Conn:
                 self.conn.request(method, path, body=body, headers=headers)
                 reply = self.conn.getresponse()
                 data = reply.read()
-                if reply.getheader("Content-Encoding") == "gzip":
-                    data = gzip.decompress(data)
+                data = decode(data, reply.getheader("Content-Encoding"))
                 if reply.getheader("Connection", "").lower() == "close":
                     self.conn.close()
                     self.conn = None
@@ -83,20 +82,9 @@ class Conn:
         raise AssertionError("unreachable")
 
 
-def split_output(part: str) -> dict:
-    ident, prop = part.split("@")[0].rsplit(".", 1)
-    return {"id": json.loads(ident) if ident.startswith("{") else ident, "property": prop}
-
-
-def payload(dep: dict, search: str) -> bytes:
-    output = dep["output"]
-    parts = output[2:-2].split("...") if output.startswith("..") else [output]
-    outputs = [split_output(p) for p in parts]
-    inputs = [{**spec, "value": search if spec["property"] == "search" else None} for spec in dep["inputs"]]
-    return json.dumps({
-        "output": output, "outputs": outputs if len(outputs) > 1 else outputs[0], "inputs": inputs, "state": [],
-        "changedPropIds": ["url.search"],
-    }).encode()
+def payload(callback: Callback, search: str) -> bytes:
+    """The request for one view's callback with the URL's query string set to ``search``."""
+    return callback.body({"url.search": search}, ["url.search"])
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -134,7 +122,7 @@ def run_load(args: argparse.Namespace, store: Path, port: int, server: subproces
             print("gunicorn did not start", file=sys.stderr)
             return 1
         time.sleep(0.2)
-    deps = {view: next(d for d in json.loads(body) if view in d["output"]) for view in VIEWS}
+    deps = {view: Callback.of(next(d for d in json.loads(body) if view in d["output"])) for view in VIEWS}
 
     def all_claims() -> str:
         status, data = probe.request("POST", "/_dash-update-component", payload(deps["caption.children"], ""))

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from etl.config import (
+from etl.refresh.config import (
     ArxivSource,
     ConfigError,
     HFDailySource,

@@ -22,7 +22,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from etl.lock import EMPTY_LOCK_GRACE_SECONDS, lock_path
+from etl.store.lock import EMPTY_LOCK_GRACE_SECONDS, lock_path
 from etl.store import TABLES, current_run_id, list_snapshots, load_snapshot, read_runs, snapshots_dir
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -200,7 +200,7 @@ def test_write_snapshot_reports_a_polars_write_failure_as_a_store_error(tmp_path
 
 def test_an_etl_started_while_another_run_holds_the_store_exits_nonzero_and_changes_nothing(tmp_path):
     """test_lock.py covers ``refresh``; the plain ``etl`` command refuses the same way."""
-    from etl.lock import store_lock
+    from etl.store.lock import store_lock
 
     store = tmp_path / "store"
     assert run_etl(store).returncode == 0

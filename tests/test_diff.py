@@ -9,7 +9,7 @@ import pytest
 from test_refresh import paper, write_papers
 
 from etl.cli import main
-from etl.diff import FieldChange, diff_snapshots, diff_tables, pair_claims, paper_changes, render_diff
+from etl.store.diff import FieldChange, diff_snapshots, diff_tables, pair_claims, paper_changes, render_diff
 from etl.refresh import RefreshPlan, refresh
 from etl.store import list_snapshots, load_snapshot
 

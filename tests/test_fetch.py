@@ -21,8 +21,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from etl.config import ArxivSource, FetchSettings, HFDailySource
-from etl.fetch import backoff_delay, fetch_source, parse_retry_after, read_normalised
+from etl.refresh.config import ArxivSource, FetchSettings, HFDailySource
+from etl.refresh.fetch import backoff_delay, fetch_source, parse_retry_after, read_normalised
 
 FIXTURES = Path(__file__).with_name("http_fixtures")
 HF_DAY = (FIXTURES / "hf_daily_papers.json").read_bytes()

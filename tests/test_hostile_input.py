@@ -24,9 +24,9 @@ from hypothesis import strategies as st
 from etl import pipeline
 from etl.extract import extract_record
 from etl.ingest import read_source
-from etl.ingest_dedup import merge_duplicates
-from etl.ingest_listing import parse_listing
-from etl.ingest_rules import RULES
+from etl.ingest.dedup import merge_duplicates
+from etl.ingest.listing import parse_listing
+from etl.ingest.rules import RULES
 from etl.pipeline import StageClock
 
 EXAMPLES = int(os.environ.get("CLAIMBOARD_FUZZ_EXAMPLES", "200"))

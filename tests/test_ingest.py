@@ -11,12 +11,13 @@ import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
-from etl import ingest_dedup
+from etl.ingest import dedup as ingest_dedup
 from etl.ingest import expand_paths, ingest, read_source
-from etl.ingest_dedup import merge_duplicates, near_duplicate_pairs
-from etl.ingest_listing import parse_listing
-from etl.ingest_records import normalise_titles, paper_id, split_valid
-from etl.ingest_rules import ENTRY_SCHEMA, PAPER_SCHEMA, QUARANTINE_SCHEMA, RULES
+from etl.ingest.dedup import merge_duplicates, near_duplicate_pairs
+from etl.ingest.listing import parse_listing
+from etl.ingest.records import normalise_titles, paper_id, split_valid
+from etl.ingest.rules import ENTRY_SCHEMA, PAPER_SCHEMA, RULES
+from etl.schemas import QUARANTINE_COLUMNS
 from test_ingest_properties import NOISE  # the page-header lines seen in the seeds
 
 SEEDS = Path(__file__).resolve().parents[1] / "data" / "seeds"
@@ -157,7 +158,7 @@ def test_missing_abstracts_titles_and_orphan_metadata_are_quarantined(tmp_path):
 def test_quarantine_and_records_have_the_contract_columns(tmp_path):
     read = read_source(write(tmp_path, "page.txt", LAYOUT_BLANK_LINES + "Lonely Title\n"))
     assert read.records.schema == pl.Schema(PAPER_SCHEMA)
-    assert read.quarantine.schema == pl.Schema(QUARANTINE_SCHEMA)
+    assert read.quarantine.schema == pl.Schema(QUARANTINE_COLUMNS)
     assert read.quarantine.row(0, named=True)["stage"] == "ingest"
 
 

@@ -13,8 +13,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from etl.ingest import read_source
-from etl.ingest_listing import parse_listing
-from etl.ingest_rules import PAPER_SCHEMA, QUARANTINE_SCHEMA, RULES
+from etl.ingest.listing import parse_listing
+from etl.ingest.rules import PAPER_SCHEMA, RULES
+from etl.schemas import QUARANTINE_COLUMNS
 
 settings.register_profile(
     "ingest", max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow]
@@ -61,7 +62,7 @@ def read_text(text: str | bytes, suffix: str):
 
 def assert_well_formed(read) -> None:
     assert read.records.schema == pl.Schema(PAPER_SCHEMA)
-    assert read.quarantine.schema == pl.Schema(QUARANTINE_SCHEMA)
+    assert read.quarantine.schema == pl.Schema(QUARANTINE_COLUMNS)
     if read.error is not None:
         assert read.entries == 0 and read.error.startswith(str(read.path))
 

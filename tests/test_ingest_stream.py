@@ -23,12 +23,14 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from polars.testing import assert_frame_equal
 
-from etl import ingest, ingest_dedup, ingest_files, ingest_jsonl, ingest_listing
+from etl import ingest
+from etl.ingest import dedup as ingest_dedup, files as ingest_files, jsonl as ingest_jsonl, listing as ingest_listing
 from etl.ingest import READERS, SourceRead, read_source
-from etl.ingest_files import decode
-from etl.ingest_listing import parse_listing
-from etl.ingest_records import split_valid
-from etl.ingest_rules import ENTRY_SCHEMA, PAPER_SCHEMA, PY_WHITESPACE, QUARANTINE_SCHEMA, RULES
+from etl.ingest.files import decode
+from etl.ingest.listing import parse_listing
+from etl.ingest.records import split_valid
+from etl.ingest.rules import ENTRY_SCHEMA, PAPER_SCHEMA, PY_WHITESPACE, RULES
+from etl.schemas import QUARANTINE_COLUMNS
 
 SEEDS = Path(__file__).resolve().parents[1] / "data" / "seeds"
 CHUNKS = [1, 2, 7, 64, 300, 4096]
@@ -51,7 +53,7 @@ def reference_read(path: Path) -> SourceRead:
     data = path.read_bytes()
     file_format = RULES.formats[path.suffix.lower()]
     digest = hashlib.sha256(data).hexdigest()
-    empty = pl.DataFrame(schema=PAPER_SCHEMA), pl.DataFrame(schema=QUARANTINE_SCHEMA)
+    empty = pl.DataFrame(schema=PAPER_SCHEMA), pl.DataFrame(schema=QUARANTINE_COLUMNS)
     if b"\x00" in data:
         return SourceRead(path, *empty, error=f"{path}: binary file (contains NUL bytes)", format=file_format, sha256=digest)
     text, encoding = decode(data)

@@ -17,12 +17,12 @@ from pathlib import Path
 import pytest
 
 from etl.cli import main
-from etl.lock import LockHeld, LockHolder, lock_path, process_start, store_lock
+from etl.store.lock import LockHeld, LockHolder, lock_path, process_start, store_lock
 
 ROOT = Path(__file__).resolve().parent.parent
 HOLD_LOCK = """
 import sys, time
-from etl.lock import store_lock
+from etl.store.lock import store_lock
 with store_lock(sys.argv[1]):
     print("held", flush=True)
     time.sleep(60)
@@ -102,7 +102,7 @@ def test_of_several_processes_breaking_one_stale_lock_exactly_one_gets_it(tmp_pa
     write_lock(store, holder(dead_pid(), process_start=None))
     attempt = (
         "import sys, time\n"
-        "from etl.lock import LockHeld, store_lock\n"
+        "from etl.store.lock import LockHeld, store_lock\n"
         "try:\n"
         "    with store_lock(sys.argv[1]):\n"
         "        print('got', flush=True)\n"

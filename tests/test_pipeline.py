@@ -88,12 +88,12 @@ def test_failed_run_keeps_the_previous_snapshot_current(tmp_path, monkeypatch):
     shutil.copy(next(BUNDLED_CORPUS.glob("002_*.txt")), seeds / "page.txt")
     first = run_etl([seeds], store)["run_id"]
 
-    import etl.pipeline
+    from etl.extract import batch
 
     def explode(*_args, **_kwargs):
         raise RuntimeError("extractor crashed")
 
-    monkeypatch.setattr(etl.pipeline.extract, "claims_from_texts", explode)
+    monkeypatch.setattr(batch, "claims_from_texts", explode)
     with pytest.raises(RuntimeError, match="extractor crashed"):
         run_etl([seeds], store)
     assert current_run_id(store) == first

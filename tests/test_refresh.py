@@ -17,6 +17,7 @@ import polars as pl
 import pytest
 
 from etl import extract
+from etl.extract import batch
 from etl.cli import main
 from etl.pipeline import run_etl
 from etl.refresh import (
@@ -70,13 +71,13 @@ def plan(corpus, tmp_path) -> RefreshPlan:
 def extracted_rows(monkeypatch) -> list[int]:
     """Heights of the frames the extractor is asked to read (a counting wrapper around it)."""
     heights: list[int] = []
-    real = extract.claims_from_texts
+    real = batch.claims_from_texts
 
     def counting(texts: pl.DataFrame) -> pl.DataFrame:
         heights.append(texts.height)
         return real(texts)
 
-    monkeypatch.setattr(extract, "claims_from_texts", counting)
+    monkeypatch.setattr(batch, "claims_from_texts", counting)
     return heights
 
 
@@ -205,7 +206,7 @@ def test_a_crashed_refresh_is_recorded_keeps_the_current_snapshot_and_the_next_r
         raise RuntimeError("extractor exploded")
 
     with monkeypatch.context() as patch:
-        patch.setattr(extract, "claims_from_texts", crash)
+        patch.setattr(batch, "claims_from_texts", crash)
         with pytest.raises(RuntimeError):
             refresh(plan)
 
@@ -326,7 +327,7 @@ def test_a_failed_scheduled_run_is_reported_and_the_next_one_tries_again(plan, c
     write_papers(corpus / "b.jsonl", [paper(3, speedup=4.0)])
     reports: list[str] = []
     with monkeypatch.context() as patch:
-        patch.setattr(extract, "claims_from_texts", lambda texts: 1 / 0)
+        patch.setattr(batch, "claims_from_texts", lambda texts: 1 / 0)
         scheduled_refresh(plan, reports.append)  # does not raise: the scheduler keeps going
 
     scheduled_refresh(plan, reports.append)

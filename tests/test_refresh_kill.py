@@ -16,7 +16,7 @@ from pathlib import Path
 
 import polars as pl
 
-from etl.lock import lock_path
+from etl.store.lock import lock_path
 from etl.pipeline import BUNDLED_CORPUS
 from etl.refresh import RefreshPlan, refresh
 from etl.store import current_run_id, list_snapshots, load_snapshot, read_runs, snapshots_dir

@@ -109,7 +109,7 @@ def test_a_prune_killed_while_deleting_leaves_no_half_snapshot_listed(tmp_path, 
         next(p for p in path.iterdir() if p.suffix == ".parquet").unlink()
         raise SystemExit("killed")  # the process dies here, mid-deletion
 
-    monkeypatch.setattr("etl.store.shutil.rmtree", killed_after_one_file)
+    monkeypatch.setattr("etl.store.snapshots.shutil.rmtree", killed_after_one_file)
     with pytest.raises(SystemExit):
         prune(tmp_path, keep=2)
     monkeypatch.undo()

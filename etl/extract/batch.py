@@ -1,0 +1,128 @@
+"""Extraction of whole frames: text columns in, claims and facts frames out, large frames in
+slices by a process pool."""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+from collections import deque
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+
+import polars as pl
+
+from etl.extract.claims import (
+    CLAIM_FIELDS,
+    Claim,
+    claims_from_texts,
+)
+from etl.extract.facts import (
+    FACT_SCHEMA,
+    facts_from_texts,
+    systems_score_expr,
+)
+
+
+@dataclass
+class RecordExtraction:
+    """Everything extracted from one title + abstract."""
+
+    claims: list[Claim] = field(default_factory=list)
+    system: str | None = None
+    is_systems: bool = False
+    model_sizes: list[float] = field(default_factory=list)
+    gpu_counts: list[int] = field(default_factory=list)
+    hardware_raw: list[str] = field(default_factory=list)
+
+
+RECORD_SCHEMA = {"paper_id": pl.Utf8, "title": pl.Utf8, "abstract": pl.Utf8}
+
+
+# ───────────────────────────── entry points ─────────────────────────────
+
+
+def extract_records(papers: pl.DataFrame) -> list[RecordExtraction]:
+    """One RecordExtraction per row of a paper_id/title/abstract frame, in row order.
+
+    The same frame-level path the ETL runs; paper ids must be unique.
+    """
+    claims, facts = extract_all(papers)
+    by_paper: dict[str, list[Claim]] = {}
+    for pid, *fields in claims.select("paper_id", *CLAIM_FIELDS).iter_rows():
+        by_paper.setdefault(pid, []).append(Claim(*fields))
+    return [
+        RecordExtraction(by_paper.get(pid, []), system, is_systems, sizes, gpus, hardware)
+        for pid, system, is_systems, sizes, gpus, hardware in facts.select(list(FACT_SCHEMA)).iter_rows()
+    ]
+
+
+def extract_record(title: str, abstract: str) -> RecordExtraction:
+    """Claims and facts of one paper (a one-row extract_records)."""
+    return extract_records(pl.DataFrame([("", title, abstract)], schema=RECORD_SCHEMA, orient="row"))[0]
+
+
+def text_columns(papers: pl.DataFrame) -> pl.DataFrame:
+    return papers.select(
+        pl.col("paper_id").cast(pl.Utf8),
+        pl.col("title").cast(pl.Utf8).fill_null(""),
+        pl.col("abstract").cast(pl.Utf8).fill_null(""),
+    ).with_columns(score=systems_score_expr())
+
+
+#: Frames of at least PARALLEL_MIN_ROWS papers are extracted in slices of SLICE_ROWS by spawned
+#: worker processes (CLAIMBOARD_EXTRACT_WORKERS; docs/architecture.md, "Performance notes")
+PARALLEL_MIN_ROWS = 20_000
+SLICE_ROWS = 50_000
+
+
+def extract_workers() -> int:
+    try:
+        return max(1, int(os.environ.get("CLAIMBOARD_EXTRACT_WORKERS") or os.cpu_count() or 1))
+    except ValueError:
+        return 1
+
+
+def extract_claims(papers: pl.DataFrame) -> pl.DataFrame:
+    """One row per claim (columns CLAIM_SCHEMA)."""
+    return claims_from_texts(text_columns(papers))
+
+
+def extract_facts(papers: pl.DataFrame, claims: pl.DataFrame | None = None) -> pl.DataFrame:
+    """One row per paper (columns FACT_SCHEMA); ``claims`` (extract_claims of the same papers)
+    is reused for is_systems when given, else extracted here."""
+    texts = text_columns(papers)
+    return facts_from_texts(texts, claims_from_texts(texts) if claims is None else claims)
+
+
+def _extract_slice(papers: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
+    texts = text_columns(papers)
+    claims = claims_from_texts(texts)
+    return claims, facts_from_texts(texts, claims)
+
+
+def extract_all(papers: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """(claims, facts) of a papers frame; the claims are extracted once and reused for is_systems.
+
+    Large frames are cut into slices extracted by worker processes (see PARALLEL_MIN_ROWS). Only
+    the text columns travel, and only a few slices at a time: the whole frame pickled into the
+    pool's queue at once would be a second copy of every abstract in this process.
+    """
+    workers = extract_workers()
+    if workers == 1 or papers.height < PARALLEL_MIN_ROWS:
+        return _extract_slice(papers)
+    texts = papers.select("paper_id", "title", "abstract")
+    slices = (texts.slice(i, SLICE_ROWS) for i in range(0, texts.height, SLICE_ROWS))
+    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+        parts = list(_in_order(pool, _extract_slice, slices, in_flight=workers + 1))
+    return pl.concat([c for c, _ in parts]), pl.concat([f for _, f in parts])
+
+
+def _in_order(pool: ProcessPoolExecutor, fn, items, in_flight: int):
+    """``pool.map(fn, items)`` with at most ``in_flight`` items submitted and not yet returned."""
+    pending: deque = deque()
+    for item in items:
+        pending.append(pool.submit(fn, item))
+        if len(pending) >= in_flight:
+            yield pending.popleft().result()
+    while pending:
+        yield pending.popleft().result()

@@ -1,0 +1,600 @@
+"""The claim grammar: candidate numbers, the words around them in their sentence, and the
+multiplier of each accepted claim (tests/fixtures/GUIDE.md)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from functools import cached_property
+
+import polars as pl
+
+from etl.extract.rules import (
+    ABBREVIATION_PERIOD_RE,
+    ABSOLUTE_RE,
+    APPOSITIVE_COMMA_RE,
+    APPOSITIVE_HEAD_END_RE,
+    APPOSITIVE_INLINE_RE,
+    AVERAGE_WINDOW_RE,
+    BASE,
+    BASELINE_EMPTY_RE,
+    BASELINE_STOP_RE,
+    BASELINE_STRIP_LEADING_RE,
+    BASELINE_STRIP_TRAILING_RE,
+    BINDING_WORDS,
+    CANDIDATES,
+    CARDINALS,
+    CARRY_OVER_RE,
+    CLAIMS_TRIGGER,
+    CLAUSE_BREAK_RE,
+    CUE_LOOKUP,
+    DIMENSION_TAIL_RE,
+    DIR,
+    DIRECTION_LOOKUP,
+    FLAGS,
+    FORWARD_ONLY,
+    FRACTION_AFTER_RE,
+    FRACTION_BEFORE_RE,
+    GOVERNED_BY_RE,
+    ISS,
+    LEAD_NOT_FOLLOWED_RE,
+    LEAD_NOT_PRECEDED_RE,
+    METRIC_LOOKUP,
+    MODIFIER_HEADS,
+    OF_NAME_BY_RE,
+    QUAL,
+    QUALIFIER_AFTER_RE,
+    QUALIFIER_BEFORE_RE,
+    QUALIFIER_LOOKUP,
+    QUALIFIER_TAIL_RE,
+    QUALITY,
+    RANGE_NOT_PRECEDED_RE,
+    SCORING,
+    SELF_DIRECTED,
+    SENTENCE_SCANS,
+    SENTENCES,
+    TREND_RE,
+    WORD_NOT_FOLLOWED_RE,
+    WORD_NOT_PRECEDED_RE,
+    WORD_VALUES,
+    norm,
+)
+from etl.textscan import (
+    PYTHON_ONLY_RE,
+    unused_characters,
+)
+
+# ───────────────────────────── data model ─────────────────────────────
+
+
+@dataclass(frozen=True)
+class Claim:
+    """One benchmark claim; ``abstract[start:end] == text`` always holds."""
+
+    text: str
+    start: int
+    end: int
+    sentence: str
+    low: float
+    high: float
+    unit: str
+    metric: str
+    better: bool
+    multiplier: float
+    baseline_raw: str | None
+    qualifier: str | None
+    confidence: float
+
+
+@dataclass(frozen=True)
+class _Candidate:
+    start: int
+    end: int
+    low: float
+    high: float
+    unit: str
+    word: str | None  # the word-number phrase, when spelled in words
+
+
+@dataclass(frozen=True)
+class _Sentence:
+    index: int  # position among the abstract's sentences (a baseline carries only to the next one)
+    start: int  # offset in the abstract
+    text: str
+    #: per SENTENCE_SCANS name, the Rust spans found by Polars (None, or no entry: scan in Python)
+    spans: dict[str, list[int] | None] = field(default_factory=dict)
+
+    def matches(self, scan: str) -> list[re.Match]:
+        return SENTENCE_SCANS[scan].matches(self.text, self.spans.get(scan))
+
+    @cached_property
+    def keywords(self) -> tuple[list, list]:
+        return _sentence_keywords(self)
+
+    @cached_property
+    def directions(self) -> list[tuple[int, int, str]]:
+        return [(m.start(), m.end(), DIRECTION_LOOKUP[norm(m.group())]) for m in self.matches("directions")]
+
+    @cached_property
+    def lead_ins(self) -> tuple["_LeadIn", ...]:
+        return find_lead_ins(self)
+
+
+@dataclass(frozen=True)
+class _LeadIn:
+    start: int  # of the lead-in word, in the sentence
+    np_start: int
+    np_end: int
+    phrase: str
+    forward_only: bool = False  # "outperforms X by 2x" never reaches back to an earlier number
+
+
+# ───────────────────────────── small helpers ─────────────────────────────
+
+
+def parse_number(raw: str) -> float:
+    return float(raw.replace(",", ""))
+
+
+def words_between(text: str, a: int, b: int) -> int:
+    """How many words separate offsets a <= b of text."""
+    return len(text[a:b].split()) if b > a else 0
+
+
+# ───────────────────────────── candidates ─────────────────────────────
+
+
+def _unit_of(raw_unit: str) -> str:
+    return "%" if "%" in raw_unit or "percent" in raw_unit.lower() else "x"
+
+
+def find_candidates(text: str, matches: list[re.Match] | None = None) -> list[_Candidate]:
+    """Every number-with-unit or word multiplier in the text, ranges and 'between' as one.
+
+    ``matches``: those of CANDIDATES in the text, when already found.
+    """
+    out = []
+    for m in CANDIDATES.matches(text) if matches is None else matches:
+        g = m.groupdict()
+        if g["b_hi"]:
+            low, high, unit, start = parse_number(g["b_lo"]), parse_number(g["b_hi"]), _unit_of(g["b_unit"]), m.start("b_lo")
+        elif g["r_hi"]:
+            if RANGE_NOT_PRECEDED_RE.search(text, 0, m.start()):
+                continue
+            low, high, unit, start = parse_number(g["r_lo"]), parse_number(g["r_hi"]), _unit_of(g["r_unit"]), m.start()
+        elif g["s_n"]:
+            low = high = parse_number(g["s_n"])
+            unit, start = _unit_of(g["s_unit"]), m.start()
+        elif g["card"]:
+            low = high = CARDINALS[norm(g["card"])]
+            unit, start = "x", m.start()
+        else:
+            word = norm(g["word"])
+            if WORD_NOT_FOLLOWED_RE.match(text, m.end()) or WORD_NOT_PRECEDED_RE.search(text, 0, m.start()):
+                continue
+            low = high = WORD_VALUES[word]
+            unit, start = "x", m.start()
+        end = m.end()
+        if unit == "x" and DIMENSION_TAIL_RE.match(text, end):
+            continue
+        if low > high or high <= 0:
+            continue
+        out.append(_Candidate(start, end, low, high, unit, norm(g["word"]) if g["word"] else None))
+    return out
+
+
+# ───────────────────────────── reading the context ─────────────────────────────
+
+
+def _clause_cost(sentence: str, a: int, b: int) -> float:
+    return SCORING["clause_penalty"] * len(CLAUSE_BREAK_RE.findall(sentence, a, b))
+
+
+def _nearest(
+    sentence: str, cand_start: int, cand_end: int, matches: list[tuple[int, int, str, float]]
+) -> tuple[str, float] | None:
+    """Best (label, score) among keyword matches, by weight minus distance and clause costs."""
+    best = None
+    for start, end, label, weight in matches:
+        if start >= cand_end:
+            a, b, penalty = cand_end, start, SCORING["right_penalty"]
+        elif end <= cand_start:
+            a, b, penalty = end, cand_start, SCORING["left_penalty"]
+        else:
+            continue
+        gap = words_between(sentence, a, b)
+        if gap > (SCORING["quality_max_words"] if label == QUALITY else SCORING["max_words"]):
+            continue
+        score = weight - penalty * gap - _clause_cost(sentence, a, b)
+        if _is_binding(sentence[a:b]):
+            score += SCORING["binding_bonus"]
+        if best is None or score > best[1]:
+            best = (label, score)
+    return best
+
+
+def _is_binding(gap: str) -> bool:
+    """Only filler, direction words and list numbers between a keyword and its number?"""
+    return all(t in BINDING_WORDS or any(ch.isdigit() for ch in t) for t in gap.lower().replace(",", " ").split())
+
+
+def _sentence_keywords(sent: _Sentence) -> tuple[list, list]:
+    """Metric nouns (with quality words) and cue words of one sentence."""
+    sentence, nouns = sent.text, []
+    for m in sent.matches("metric_words"):
+        label = METRIC_LOOKUP[norm(m.group())]
+        modifier = nouns[-1] if nouns else None
+        if modifier and norm(m.group()) in MODIFIER_HEADS and not sentence[modifier[1] : m.start()].strip(" -"):
+            label = modifier[2]  # "throughput speedup" is a throughput claim
+        nouns.append((m.start(), m.end(), label, SCORING["noun_weight"]))
+    cues = [(m.start(), m.end(), CUE_LOOKUP[norm(m.group())], SCORING["cue_weight"])
+            for m in sent.matches("cues")]
+    return nouns, cues
+
+
+def classify_metric(sent: _Sentence, start: int, end: int) -> tuple[str | None, float]:
+    """(metric or 'quality' or None, confidence) from the words around [start, end)."""
+    nouns, cues = sent.keywords
+    best = _nearest(sent.text, start, end, nouns + cues)
+    if best is None:
+        return None, 0.0
+    label, score = best
+    if score < SCORING["min_score"]:
+        return None, 0.0
+    return label, max(0.3, min(1.0, score / SCORING["noun_weight"]))
+
+
+def find_direction(sent: _Sentence, start: int, end: int) -> str | None:
+    """increase | decrease | regression | None: the nearest direction word in the window."""
+    sentence, best = sent.text, None
+    qualifier = QUALIFIER_TAIL_RE.search(sentence, max(0, start - 40), start)
+    for m_start, m_end, label in sent.directions:
+        if qualifier and qualifier.start() <= m_start and m_end <= start:
+            continue  # "less than 1% overhead": "less" belongs to the qualifier
+        if m_start >= end:
+            a, b, limit = end, m_start, DIR["window_after"]
+        elif m_end <= start:
+            a, b = m_end, start
+            limit = DIR["window_before_by"] if GOVERNED_BY_RE.search(sentence, a, b) else DIR["window_before"]
+        else:
+            continue
+        gap = words_between(sentence, a, b)
+        if gap > limit or _clause_cost(sentence, a, b) > 0:
+            continue
+        rank = (gap, label != "regression")  # nearest wins; a regression word wins a tie
+        if best is None or rank < best[0]:
+            best = (rank, label)
+    return best[1] if best else None
+
+
+def is_fraction(sentence: str, start: int, end: int, direction: str | None) -> bool:
+    """"55% of the compute", "reduce it to 66%": the number is what remains, not the change.
+
+    "remove 25% of the parameters" is a change: after a decrease verb only "to X%" is a fraction.
+    """
+    if direction not in (None, "decrease"):
+        return False
+    after_of = direction is None and FRACTION_AFTER_RE.match(sentence, end)
+    return bool(after_of or FRACTION_BEFORE_RE.search(sentence[:start]))
+
+
+def find_qualifier(sentence: str, start: int, end: int) -> str | None:
+    before = QUALIFIER_TAIL_RE.search(sentence[max(0, start - 40) : start])
+    if before:
+        head = QUALIFIER_BEFORE_RE.search(before.group())
+        return QUALIFIER_LOOKUP[norm(head.group())]
+    if QUALIFIER_AFTER_RE.match(sentence, end):
+        return "average"
+    window = sentence[:start].split()[-QUAL["average_window_words"] :]
+    if AVERAGE_WINDOW_RE.search(" ".join(window)) or re.match(r"on average\b", sentence, FLAGS):
+        return "average"
+    return None
+
+
+def multiplier_for(high: float, unit: str, direction: str | None, fraction: bool) -> float:
+    """The GUIDE's improvement factor (>1 better) from the stated number and its direction."""
+    if unit == "x":
+        return 1.0 / high if direction == "regression" else high
+    if direction == "regression":
+        return 1.0 / (1.0 + high / 100.0)
+    if fraction:
+        return 100.0 / high
+    if direction == "decrease" and high < 100:
+        return 1.0 / (1.0 - high / 100.0)
+    return 1.0 + high / 100.0
+
+
+# ───────────────────────────── baselines ─────────────────────────────
+
+
+def _clean_baseline(sentence: str, np_start: int, np_end: int) -> str | None:
+    phrase = sentence[np_start:np_end].strip()
+    phrase = BASELINE_STRIP_LEADING_RE.sub("", phrase)
+    phrase = BASELINE_STRIP_TRAILING_RE.sub("", phrase).strip(" ,;:-")
+    if not re.search(r"[A-Za-z]", phrase) or BASELINE_EMPTY_RE.fullmatch(phrase):
+        return None
+    inline = APPOSITIVE_INLINE_RE.search(phrase)
+    if inline:
+        return inline.group("name")
+    if APPOSITIVE_HEAD_END_RE.search(phrase):
+        after = APPOSITIVE_COMMA_RE.match(sentence, np_end)
+        if after:
+            return after.group("name")
+    if len(phrase.split()) > BASE["max_words"]:
+        return None
+    return phrase
+
+
+def _phrase_end(sentence: str, start: int) -> int:
+    """Where the noun phrase from `start` ends; a parenthesis ("(e.g., NVIDIA V100S)") is kept whole."""
+    pos = start + 1
+    while (stop := BASELINE_STOP_RE.search(sentence, pos)) and stop.start() < len(sentence):
+        opened = sentence.rfind("(", start, stop.start())
+        closing = sentence.find(")", stop.start())
+        if opened == -1 or sentence.rfind(")", start, stop.start()) > opened or closing == -1:
+            return stop.start()
+        pos = closing + 1
+    return len(sentence)
+
+
+def find_lead_ins(sent: _Sentence) -> tuple[_LeadIn, ...]:
+    """Every comparison lead-in of a sentence with the noun phrase that follows it."""
+    sentence, out = sent.text, []
+    for m in sent.matches("lead_ins"):
+        if LEAD_NOT_FOLLOWED_RE.match(sentence, m.end()) or LEAD_NOT_PRECEDED_RE.search(sentence, 0, m.start()):
+            continue
+        np_start = m.end()
+        np_end = _phrase_end(sentence, np_start)
+        phrase = _clean_baseline(sentence, np_start, np_end)
+        if phrase:
+            out.append(_LeadIn(m.start(), np_start, np_end, phrase, norm(m.group()) in FORWARD_ONLY))
+    for m in OF_NAME_BY_RE.finditer(sentence):
+        out.append(_LeadIn(m.start(), m.start("name"), m.end("name"), m.group("name")))
+    return tuple(sorted(out, key=lambda lead: lead.start))
+
+
+def nearest_lead_in(sent: _Sentence, start: int, end: int) -> _LeadIn | None:
+    """The lead-in closest to the claim; one after the claim ('2x faster than X') is favoured."""
+    best = None
+    for lead in sent.lead_ins:
+        if lead.start >= end:
+            if lead.forward_only:
+                continue
+            dist = BASE["right_bias"] * words_between(sent.text, end, lead.start)
+        elif lead.np_end <= start:
+            dist = words_between(sent.text, lead.np_end, start)
+        else:
+            continue
+        if best is None or dist < best[0]:
+            best = (dist, lead)
+    return best[1] if best else None
+
+
+def split_conjuncts(phrase: str) -> list[str]:
+    """'GPU and CPU baseline' -> ['GPU baseline', 'CPU baseline'] (shared head or shared prefix)."""
+    parts = [p.strip() for p in re.split(r",\s*(?:and\s+)?|\s+and\s+", phrase) if p.strip()]
+    if len(parts) < 2:
+        return [phrase]
+    first, last = parts[0].split(), parts[-1].split()
+    if len(first) == 1 and len(last) > 1:
+        tail = " ".join(last[1:])
+        return [f"{p} {tail}" for p in parts[:-1]] + [parts[-1]]
+    if len(first) > 1 and all(len(p.split()) == 1 for p in parts[1:]):
+        prefix = " ".join(first[:-1])
+        return [parts[0]] + [f"{prefix} {p}" for p in parts[1:]]
+    return parts
+
+
+def assign_baselines(sent: _Sentence, spans: list[tuple[int, int]]) -> list[str | None]:
+    """Baseline per claim span of one sentence; '..., respectively' distributes conjuncts."""
+    leads = [nearest_lead_in(sent, s, e) for s, e in spans]
+    out: list[str | None] = [lead.phrase if lead else None for lead in leads]
+    if re.search(r"\brespectively\b", sent.text, FLAGS):
+        for lead in {lead for lead in leads if lead}:
+            members = [i for i, other in enumerate(leads) if other == lead]
+            conjuncts = split_conjuncts(lead.phrase)
+            if len(conjuncts) > 1 and len(members) > 1:
+                for k, i in enumerate(members):
+                    out[i] = conjuncts[k % len(conjuncts)]
+    return out
+
+
+def carried_baseline(sent: _Sentence) -> str | None:
+    """A baseline that frames the next sentence too ('Compared to X, ...', '... outperforms X ...')."""
+    sentence = sent.text
+    for lead in sent.lead_ins:
+        if CARRY_OVER_RE.search(sentence[lead.start : lead.np_start]) and (
+            lead.start == 0 or "outperform" in sentence[lead.start : lead.np_start].lower()
+            or "surpass" in sentence[lead.start : lead.np_start].lower()
+        ):
+            return lead.phrase
+    return None
+
+
+# ───────────────────────────── claims ─────────────────────────────
+
+
+def _compared_right_after(sent: _Sentence, end: int) -> bool:
+    lead = nearest_lead_in(sent, end, end)
+    return lead is not None and lead.start >= end and words_between(sent.text, end, lead.start) <= DIR["lead_in_max_words"]
+
+
+def _accept(
+    cand: _Candidate, sent: _Sentence, listed: tuple[str, float, str | None, bool] | None, paper_metric: str | None
+) -> tuple[str, float, str | None, bool] | None:
+    """(metric, confidence, direction, fraction) when the candidate is an efficiency claim.
+
+    ``listed`` is the verdict of the previous claim when this number continues a list
+    ("by 91% on A and 146% on B"): the list shares its verb and, unless it names its own, its
+    metric. ``paper_metric`` is the paper's metric so far, for a comparison that names none.
+    """
+    s, e, sentence = cand.start, cand.end, sent.text
+    metric, metric_conf = classify_metric(sent, s, e)
+    listed_direction = listed[2] if listed else None
+    if metric is None and listed:
+        metric, metric_conf = listed[0], listed[1]
+    if metric == QUALITY or TREND_RE.search(sentence[max(0, s - 40) : e + 25]):
+        return None
+    direction = SELF_DIRECTED.get(cand.word or "") or find_direction(sent, s, e) or listed_direction
+    fraction = cand.unit == "%" and is_fraction(sentence, s, e, direction)
+    if metric is None and direction and nearest_lead_in(sent, s, e) is not None:
+        # "outperforms X by 37%" names no metric: in an efficiency paper it is the paper's metric
+        metric, metric_conf = paper_metric, 0.4
+    if cand.unit == "%":
+        if metric is None or (direction is None and not fraction):
+            return None
+        if ABSOLUTE_RE.search(sentence[max(0, s - 30) : e + 40]):
+            return None
+    elif cand.word is not None:
+        if metric is None or direction is None:
+            return None
+    elif metric is None and direction is None and not _compared_right_after(sent, e):
+        return None
+    if metric is None:
+        metric, metric_conf = SCORING["default"], 0.3
+    return metric, metric_conf, direction, fraction
+
+
+def _continues_list(sentence: str, previous: _Candidate | None, cand: _Candidate) -> bool:
+    """Is cand the next item of a list that starts at previous ("91% on A and 146% on B")?"""
+    if previous is None:
+        return False
+    between = sentence[previous.end : cand.start]
+    return words_between(sentence, previous.end, cand.start) <= DIR["list_max_words"] and not re.search(r"[;:]", between)
+
+
+def claims_from_sentences(sentences: Sequence[_Sentence], efficiency_paper: bool) -> list[Claim]:
+    """All benchmark claims of one abstract, given its sentences that can hold one, in text order.
+
+    A number repeated in a later sentence is dropped. ``efficiency_paper``: the paper reads as a
+    systems paper, so a bare "outperforms X by N%" counts as an efficiency claim (with the
+    default metric) instead of being dropped.
+    """
+    claims: list[Claim] = []
+    seen: dict[tuple[float, str], int] = {}
+    carry: tuple[int, str | None] = (-1, None)  # (index of the sentence it frames, baseline)
+    for sent in sentences:
+        accepted = []
+        for cand in find_candidates(sent.text, sent.matches("candidates")):
+            previous = accepted[-1] if accepted else None
+            listed = previous[1] if previous and _continues_list(sent.text, previous[0], cand) else None
+            paper_metric = claims[-1].metric if claims else (SCORING["default"] if efficiency_paper else None)
+            verdict = _accept(cand, sent, listed, paper_metric)
+            if verdict:
+                accepted.append((cand, verdict))
+        if not accepted:
+            continue
+        carried = carry[1] if carry[0] == sent.index else None
+        baselines = assign_baselines(sent, [(c.start, c.end) for c, _ in accepted])
+        for (cand, (metric, metric_conf, direction, fraction)), baseline in zip(accepted, baselines):
+            key = (cand.high, cand.unit)
+            if key in seen and seen[key] != sent.start:
+                continue
+            seen[key] = sent.start
+            start, end = sent.start + cand.start, sent.start + cand.end
+            confidence = metric_conf * (1.0 if direction or fraction else 0.7)
+            claims.append(
+                Claim(
+                    text=sent.text[cand.start : cand.end],
+                    start=start,
+                    end=end,
+                    sentence=sent.text,
+                    low=cand.low,
+                    high=cand.high,
+                    unit=cand.unit,
+                    metric=metric,
+                    better=direction != "regression",
+                    multiplier=round(multiplier_for(cand.high, cand.unit, direction, fraction), 4),
+                    baseline_raw=baseline or carried,
+                    qualifier=find_qualifier(sent.text, cand.start, cand.end),
+                    confidence=round(confidence, 3),
+                )
+            )
+        carry = (sent.index + 1, carried_baseline(sent))
+    return claims
+
+
+def extract_claims_from_text(abstract: str, efficiency_paper: bool = True) -> list[Claim]:
+    """claims_from_sentences on one abstract, split as the frame-level extractor splits it."""
+    frame = pl.DataFrame({"paper_id": [""], "abstract": [abstract]}, schema={"paper_id": pl.Utf8, "abstract": pl.Utf8})
+    return claims_from_sentences(_sentences(candidate_sentences(frame).select(_SENTENCE_COLUMNS).iter_rows()), efficiency_paper)
+
+
+CLAIM_SCHEMA = {
+    "paper_id": pl.Utf8, "text": pl.Utf8, "start": pl.Int64, "end": pl.Int64, "sentence": pl.Utf8,
+    "low": pl.Float64, "high": pl.Float64, "unit": pl.Utf8, "metric": pl.Utf8, "better": pl.Boolean,
+    "multiplier": pl.Float64, "baseline_raw": pl.Utf8, "qualifier": pl.Utf8, "confidence": pl.Float64,
+}
+CLAIM_FIELDS = tuple(k for k in CLAIM_SCHEMA if k != "paper_id")
+
+
+def candidate_sentences(frame: pl.DataFrame) -> pl.DataFrame:
+    """The sentences that can hold a claim: paper_id, index, start (offset in the abstract), text,
+    and per SENTENCE_SCANS name the Rust spans in the text (null: scan it in Python).
+
+    Split in Polars: an abbreviation's period is masked by a placeholder, every boundary gets a
+    marker, the abstract is split on the markers; offsets are the cumulative piece lengths.
+    """
+    placeholder, marker = unused_characters(frame["abstract"], 2)
+    pieces = (
+        pl.col("abstract")
+        .str.replace_all(ABBREVIATION_PERIOD_RE, f"${{1}}{placeholder}${{2}}")
+        .str.replace_all(SENTENCES["boundary_re"], f"${{1}}${{2}}{marker}${{3}}")
+        .str.split(marker)
+    )
+    length = pl.element().str.len_chars().cast(pl.Int64)
+    piece = pl.col("piece")
+    return (
+        frame.select("paper_id", piece=pieces)
+        .with_columns(
+            index=pl.int_ranges(piece.list.len()),
+            start=piece.list.eval(length.cum_sum() - length),
+            last=piece.list.len() - 1,
+        )
+        .explode("piece", "index", "start")
+        .select(
+            "paper_id", "index", "start",
+            # a piece ends with the boundary's whitespace, which belongs to no sentence
+            text=pl.when(pl.col("index") < pl.col("last")).then(piece.str.strip_chars_end()).otherwise(piece)
+            .str.replace_all(placeholder, ".", literal=True),
+        )
+        .filter(pl.col("text").str.contains(CLAIMS_TRIGGER))
+        .with_columns(python_only=pl.col("text").str.contains(PYTHON_ONLY_RE))
+        .with_columns(
+            pl.when(pl.col("python_only")).then(None).otherwise(scan.spans_expr(pl.col("text"), marker)).alias(name)
+            for name, scan in SENTENCE_SCANS.items()
+        )
+        .drop("python_only")
+    )
+
+
+_SENTENCE_COLUMNS = ("index", "start", "text", *SENTENCE_SCANS)
+
+
+def _sentences(rows) -> list[_Sentence]:
+    """_Sentence of each row of candidate_sentences' _SENTENCE_COLUMNS."""
+    return [_Sentence(index, start, text, dict(zip(SENTENCE_SCANS, spans))) for index, start, text, *spans in rows]
+
+
+def _claim_rows(items: list[tuple]) -> list[tuple]:
+    """Claim rows of (paper_id, efficiency_paper, *lists of _SENTENCE_COLUMNS) items."""
+    return [
+        (pid, *(getattr(c, k) for k in CLAIM_FIELDS))
+        for pid, efficiency, *columns in items
+        for c in claims_from_sentences(_sentences(zip(*columns)), efficiency)
+    ]
+
+
+def claims_from_texts(texts: pl.DataFrame) -> pl.DataFrame:
+    """Claims of a text_columns frame (paper_id, title, abstract, score); Python reads only the sentences that can hold one."""
+    frame = texts.filter(pl.col("abstract").str.contains(CLAIMS_TRIGGER))
+    per_paper = (
+        candidate_sentences(frame)
+        .group_by("paper_id", maintain_order=True)
+        .agg(*_SENTENCE_COLUMNS)
+        .join(frame.select("paper_id", "score"), on="paper_id", maintain_order="left")
+        .select("paper_id", pl.col("score") >= ISS["efficiency_context_threshold"], *_SENTENCE_COLUMNS)
+    )
+    rows = _claim_rows(per_paper.rows())
+    return pl.DataFrame(rows, schema=CLAIM_SCHEMA, orient="row")

@@ -1,0 +1,29 @@
+"""Store: versioned Parquet snapshots, the atomic "current" pointer, the run history, the lock.
+
+This is the store's public API: the dashboard and the commands import from here only.
+"""
+
+from etl.store.runs import RUNS_LOG, RunRecord, read_run_records, read_runs, record_run
+from etl.store.snapshots import (
+    CURRENT,
+    DEFAULT_STORE,
+    ROW_GROUP_ROWS,
+    TABLES,
+    Snapshot,
+    SnapshotStore,
+    StoreError,
+    current_run_id,
+    list_snapshots,
+    load_snapshot,
+    new_run_id,
+    prune,
+    publish,
+    snapshots_dir,
+    write_snapshot,
+)
+
+__all__ = [
+    "CURRENT", "DEFAULT_STORE", "ROW_GROUP_ROWS", "RUNS_LOG", "TABLES", "RunRecord", "Snapshot", "SnapshotStore",
+    "StoreError", "current_run_id", "list_snapshots", "load_snapshot", "new_run_id", "prune", "publish",
+    "read_run_records", "read_runs", "record_run", "snapshots_dir", "write_snapshot",
+]

@@ -1,0 +1,165 @@
+"""The dashboard in a real headless Chromium: filter, compare, share a link, export, screenshot."""
+
+from __future__ import annotations
+
+import csv
+import json
+import time
+from pathlib import Path
+
+import pytest
+from selenium.common.exceptions import NoAlertPresentException
+from selenium.webdriver.common.action_chains import ActionChains
+from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
+
+from dashboard.app import create_app
+from dashboard.figures import MAX_POINTS
+from support.stores import HOSTILE_TITLE, NEW_RUN
+
+pytestmark = pytest.mark.browser
+SCREENSHOT = Path(__file__).resolve().parents[3] / "docs" / "screenshot-landscape.png"
+
+
+def points(dash_duo, graph: str = "#landscape-graph") -> int:
+    return len(dash_duo.find_elements(f"{graph} .scatterlayer .point"))
+
+
+def wait_until(condition, timeout: float = 10, message: str = "condition"):
+    end = time.time() + timeout
+    while time.time() < end:
+        value = condition()
+        if value:
+            return value
+        time.sleep(0.1)
+    raise AssertionError(f"timed out waiting for {message}")
+
+
+def no_alert(driver) -> bool:
+    try:
+        driver.switch_to.alert
+    except NoAlertPresentException:
+        return True
+    return False
+
+
+def test_a_filter_changes_chart_caption_and_url_and_back_undoes_it(dash_duo, handmade_store):
+    dash_duo.start_server(create_app(handmade_store))
+    dash_duo.wait_for_text_to_equal("#caption", "All claims")
+    wait_until(lambda: points(dash_duo) == 11, message="11 points (one claim has no model size)")
+
+    search = dash_duo.find_element("#f-q")
+    search.send_keys("paged", Keys.ENTER)
+    dash_duo.wait_for_text_to_equal("#caption", "All claims matching “paged”")
+    wait_until(lambda: "q=paged" in dash_duo.driver.current_url, message="q in the URL")
+    wait_until(lambda: points(dash_duo) == 2, message="PagedServe's two claims")
+
+    dash_duo.driver.back()
+    dash_duo.wait_for_text_to_equal("#caption", "All claims")
+    wait_until(lambda: points(dash_duo) == 11, message="all points again")
+    assert dash_duo.find_element("#f-q").get_attribute("value") == ""
+
+
+def test_side_by_side_from_a_click_and_a_copied_link_reproduces_it(dash_duo, handmade_store):
+    dash_duo.start_server(create_app(handmade_store))
+    dash_duo.wait_for_page(f"{dash_duo.server_url}/?papers=2401.00003&color=baseline")
+    wait_until(lambda: points(dash_duo) == 11 + 2, message="11 claims plus rings on FastLLM's two")
+    hover_and_click_paper(dash_duo, "2401.00001")
+    wait_until(lambda: "papers=2401.00001" in dash_duo.driver.current_url, message="clicked paper in the URL")
+
+    dash_duo.find_element("#tabs").find_element(By.XPATH, ".//*[text()='Side by side']").click()
+    wait_until(lambda: "tab=side" in dash_duo.driver.current_url, message="tab in the URL")
+    dash_duo.wait_for_text_to_equal("#caption", "All claims from 2 selected papers")
+    facts = dash_duo.wait_for_element("#side-facts table")
+    headers = [th.text for th in facts.find_elements(By.CSS_SELECTOR, "thead th")]
+    assert headers == ["", "FastLLM", "PagedServe"]
+    assert HOSTILE_TITLE in facts.text  # shown as text
+    assert no_alert(dash_duo.driver)
+
+    link = dash_duo.driver.current_url
+    dash_duo.driver.get("about:blank")
+    dash_duo.wait_for_page(link)
+    dash_duo.wait_for_text_to_equal("#caption", "All claims from 2 selected papers")
+    facts = dash_duo.wait_for_element("#side-facts table")
+    assert [th.text for th in facts.find_elements(By.CSS_SELECTOR, "thead th")] == headers
+    assert dash_duo.find_element("#tabs .tab--selected").text == "Side by side"
+    assert no_alert(dash_duo.driver)
+
+
+FIND_POINT = """
+const gd = document.querySelector('#landscape-graph .js-plotly-plot');
+for (let t = 0; t < gd.data.length; t++) {
+  const rows = gd.data[t].customdata || [];  // a point's paper id (or a row starting with it)
+  for (let i = 0; i < rows.length; i++) {
+    const id = Array.isArray(rows[i]) ? rows[i][0] : rows[i];
+    if (id === arguments[0]) return [t, i];
+  }
+}
+return null;
+"""
+
+
+def hover_and_click_paper(dash_duo, paper_id: str) -> None:
+    """Move the mouse onto a landscape point of the paper and click it, as a user would."""
+    trace, index = dash_duo.driver.execute_script(FIND_POINT, paper_id)
+    group = dash_duo.find_elements("#landscape-graph .scatterlayer .trace")[trace]
+    point = group.find_elements(By.CSS_SELECTOR, ".point")[index]
+    ActionChains(dash_duo.driver).move_to_element(point).click().perform()
+
+
+def test_a_large_view_says_it_is_a_sample_and_a_narrow_one_shows_every_point(dash_duo, big_store):
+    dash_duo.start_server(create_app(big_store))
+    dash_duo.wait_for_page(f"{dash_duo.server_url}/")
+    notice = dash_duo.wait_for_element("#landscape-graph ~ * .note--sampled, .note--sampled", timeout=20)
+    assert notice.text == (f"Showing a random sample of {MAX_POINTS:,} of 5,500 claims; "
+                           f"narrow the filters to {MAX_POINTS:,} or fewer to see every point.")
+    assert notice.is_displayed()
+    wait_until(lambda: "random sample: 4,000 of 5,500 points" in dash_duo.find_element("#landscape-graph").text,
+               message="the sample noted on the chart itself")
+
+    dash_duo.wait_for_page(f"{dash_duo.server_url}/?q=pagedserve&metric=throughput")  # 500 claims: every one, as SVG
+    wait_until(lambda: points(dash_duo) == 500, 20, "every matching point")
+    assert not dash_duo.find_elements(".note--sampled")
+    assert "random sample" not in dash_duo.find_element("#landscape-graph").text
+
+
+def test_a_link_focused_on_a_baseline_keeps_its_focus(dash_duo, handmade_store):
+    dash_duo.start_server(create_app(handmade_store))
+    dash_duo.wait_for_page(f"{dash_duo.server_url}/?tab=baselines&focus=TGI")
+    # the table renders its header row first: wait for the header and at least two claims
+    wait_until(lambda: len(dash_duo.find_elements("#focus-table tbody tr")) >= 3, 15, "claims against TGI")
+    assert "focus=TGI" in dash_duo.driver.current_url
+
+
+def downloaded(folder: Path, suffix: str) -> Path:
+    return wait_until(lambda: next((p for p in folder.glob(f"*{suffix}")), None), 20, f"a {suffix} download")
+
+
+def test_csv_and_svg_downloads_carry_the_view_and_its_provenance(dash_duo, handmade_store):
+    dash_duo.start_server(create_app(handmade_store))
+    query = "?metric=speedup&baseline=vLLM"
+    dash_duo.wait_for_page(f"{dash_duo.server_url}/{query}")
+    dash_duo.wait_for_text_to_equal("#caption", "Speedup claims against vLLM")
+    folder = Path(dash_duo.download_path)
+
+    dash_duo.find_element("#\\{\\\"format\\\"\\:\\\"csv\\\"\\,\\\"type\\\"\\:\\\"export\\\"\\}").click()
+    rows = list(csv.DictReader(downloaded(folder, ".csv").open(encoding="utf-8")))
+    assert [(r["paper_id"], r["multiplier"]) for r in rows] == [("2401.00003", "4.0")]
+    assert (rows[0]["export_query"], rows[0]["snapshot_run_id"]) == (query, NEW_RUN)
+
+    dash_duo.find_element("#\\{\\\"format\\\"\\:\\\"svg\\\"\\,\\\"type\\\"\\:\\\"export\\\"\\}").click()
+    svg = downloaded(folder, ".svg").read_text(encoding="utf-8")
+    assert "<title>Speedup claims against vLLM</title>" in svg
+    metadata = svg.split('<metadata id="claimboard-provenance">')[1].split("</metadata>")[0]
+    meta = json.loads(metadata.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&"))
+    assert meta["snapshot_run_id"] == NEW_RUN and meta["url"] == f"{dash_duo.server_url}/{query}"
+
+
+def test_readme_screenshot_of_the_landscape(dash_duo, pipeline_store):
+    dash_duo.start_server(create_app(pipeline_store))
+    dash_duo.wait_for_page(f"{dash_duo.server_url}/?systems=1&color=metric")
+    wait_until(lambda: points(dash_duo) > 10, 20, "landscape points from the real snapshot")
+    time.sleep(1)  # let the legend and axes settle
+    SCREENSHOT.parent.mkdir(exist_ok=True)
+    assert dash_duo.driver.save_screenshot(str(SCREENSHOT))
+    assert SCREENSHOT.stat().st_size > 50_000

@@ -1,0 +1,212 @@
+"""Web security: hostile requests to the real Dash callback endpoint never give a 500.
+
+The app runs in a thread on 127.0.0.1 (werkzeug), and the tests POST to /_dash-update-component
+with payloads built from the app's own callback map (GET /_dash-dependencies), as the browser
+would, but with hostile values: huge numbers, wrong types, unknown metrics, 100 KB strings,
+NaN/inf, repeated keys, control values of the wrong JSON type, bogus click and table data.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+
+import pytest
+from werkzeug.serving import make_server
+
+from dashboard.app import create_app
+from dashboard.filters import TABS
+from support.dash_client import Client, outputs_of
+from support.stores import NEW_RUN
+
+
+# ---------------------------------------------------------------- a live server and a tiny client
+
+
+@pytest.fixture(scope="module")
+def client(handmade_store):
+    server = make_server("127.0.0.1", 0, create_app(handmade_store).server, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield Client(f"http://127.0.0.1:{server.server_port}")
+    server.shutdown()
+    thread.join(5)
+
+
+def text_of(response: dict) -> str:
+    return json.dumps(response, ensure_ascii=False)
+
+
+# ---------------------------------------------------------------- hostile URL query values
+
+BIG = "9" * 400
+HOSTILE_QUERIES = {
+    "huge numbers": (f"?gpus={BIG}..{BIG}&size=1e309..1e400&new={BIG}", ["gpus=", "size=", "new="]),
+    "wrong types": ("?systems=maybe&better=2&gpus=abc..def&published=yesterday..tomorrow", ["systems=", "better=", "gpus=", "published="]),
+    "unknown metric": ("?metric=warp-speed&metric=%3Cscript%3E&x=volume&color=mood&tab=admin", ["metric=", "x=", "color=", "tab="]),
+    "nan and inf": ("?size=nan..inf&gpus=-inf..nan&size=-1..0", ["size=", "gpus="]),
+    "unknown keys": ("?__proto__=1&constructor=x&%00=%00&%F0%9F%98%80=1", ["unknown parameter"]),
+    "huge string": ("?q=" + "A" * 100_000, ["q="]),
+    "repeated keys": ("?" + "&".join(f"metric=m{i}" for i in range(2000)) + "&" + "&".join(f"papers=p{i}" for i in range(500)), ["metric="]),
+    "bad escapes": ("?metric=%ZZ&q=%&papers=%E0%A4%A&published=2024-13-45..", ["published="]),
+    "whole url": ("https://evil.example/?metric=bogus#frag", ["metric="]),
+}
+
+
+@pytest.mark.parametrize("query, named", HOSTILE_QUERIES.values(), ids=HOSTILE_QUERIES.keys())
+def test_hostile_url_values_are_ignored_with_a_message_and_never_a_500(client, query, named):
+    status, response = client.call("caption.children", {"url.search": query})
+    assert status == 200, response
+    notices = text_of(response["response"]["notices"])
+    assert "not understood and are ignored" in notices
+    for word in named:
+        assert word in notices, (word, notices[:500])
+    assert len(notices) < 50_000  # a 100 KB value is not echoed back in full...
+    # ...and every view renders from the same URL
+    for output in ("landscape-graph.figure", "side-graph.figure", "baselines-graph.figure", "claims-table.data", "view\"}.style"):
+        for tab in TABS:
+            status, _ = client.call(output, {"url.search": query + f"&tab={tab}"})
+            assert status in (200, 204), (output, tab, status)
+
+
+def test_the_url_sync_survives_hostile_queries(client):
+    for query, _ in HOSTILE_QUERIES.values():
+        status, response = client.call("..url.search...f-metric.value", {"url.search": query}, changed="url.search")
+        assert status in (200, 204), (query[:80], status)
+
+
+CONTROL_IDS = [
+    "f-metric.value", "f-baseline.value", "f-hardware.value", "f-size-lo.value", "f-size-hi.value", "f-gpus-lo.value",
+    "f-gpus-hi.value", "f-published.start_date", "f-published.end_date", "f-systems.value", "f-better.value",
+    "f-new.value", "f-q.value", "f-papers.value",
+]
+WRONG_TYPES = [
+    {"a": 1}, [{"a": [1, 2]}], 1e308, -1, True, [None, 3.5, "x"], "x" * 100_000, ["1"] * 5000, "NaN", [[["deep"]]],
+]
+
+
+@pytest.mark.parametrize("value", WRONG_TYPES, ids=lambda v: type(v).__name__ + str(len(json.dumps(v))))
+def test_control_values_of_the_wrong_type_do_not_break_the_callback(client, value):
+    for control in CONTROL_IDS:
+        status, _ = client.call("..url.search...f-metric.value", {control: value, "url.search": "?metric=throughput"}, changed=control)
+        assert status in (200, 204), (control, value if len(json.dumps(value)) < 100 else "...", status)
+
+
+BOGUS_EVENTS = [
+    ("landscape-graph.clickData", {"points": "nope"}),
+    ("landscape-graph.clickData", {"points": [None]}),
+    ("landscape-graph.clickData", {"points": [{"customdata": {"x": 1}}]}),
+    ("baselines-graph.clickData", {"points": [{"x": 42}]}),
+    ("baselines-graph.clickData", {"points": [{"x": None, "customdata": []}]}),
+    ("claims-table.active_cell", {"row": "0"}),
+    ("claims-table.active_cell", {"row": -99}),
+    ("claims-table.active_cell", [1, 2]),
+    ("claims-table.active_cell", {"row": 0}),  # with table data of the wrong shape below
+]
+
+
+@pytest.mark.parametrize("prop, value", BOGUS_EVENTS, ids=[f"{p}-{i}" for i, (p, _) in enumerate(BOGUS_EVENTS)])
+def test_bogus_click_and_table_events_do_not_break_the_callback(client, prop, value):
+    values = {prop: value, "url.search": "", "claims-table.data": [["not", "a", "row"]] if prop.endswith("active_cell") else None}
+    status, _ = client.call("..url.search...f-metric.value", values, changed=prop)
+    assert status in (200, 204), (prop, value, status)
+
+
+@pytest.mark.parametrize(
+    "page, sort_by",
+    [
+        ("abc", None), (10**30, None), (-5, None), (1.5, None), ({"p": 1}, None),
+        (0, [{"column_id": "no_such_column", "direction": "asc"}]),
+        (0, [{"column_id": "multiplier", "direction": "sideways"}]),
+        (0, [{"nope": 1}]), (0, "multiplier"), (0, [None]),
+    ],
+)
+def test_claims_table_paging_and_sorting_with_hostile_values(client, page, sort_by):
+    values = {"url.search": "?tab=table", "claims-table.page_current": page, "claims-table.sort_by": sort_by}
+    status, _ = client.call("claims-table.data", values, changed="claims-table.page_current")
+    assert status in (200, 204), (page, sort_by, status)
+
+
+def test_paper_search_with_hostile_text(client):
+    for typed, selected in [("(" * 1000, None), ("x" * 100_000, ["a"] * 1000), (".*", {"a": 1}), (5, "2401.00001")]:
+        status, _ = client.call("f-papers.options@", {"f-papers.search_value": typed, "f-papers.value": selected})
+        assert status in (200, 204), (str(typed)[:20], status)
+
+
+# ---------------------------------------------------------------- downloads and binding
+
+
+def test_the_download_never_reads_a_path_from_the_request(client):
+    """The export callback builds the file from the snapshot; a path in the URL, the href or the
+    format id is never opened, and the file name is ours."""
+    secret = "/etc/passwd"
+    dep = client.callback("download.data")
+    assert [i["property"] for i in dep["inputs"]] == ["n_clicks"]
+    assert {s["id"] + "." + s["property"] for s in dep["state"]} == {"url.search", "url.href"}
+    for fmt in ("csv", "../../../../etc/passwd", "json"):
+        payload = {
+            "output": dep["output"],
+            "outputs": outputs_of(dep["output"]),
+            "inputs": [[{"id": {"type": "export", "format": fmt}, "property": "n_clicks", "value": 1}]],
+            "state": [
+                {"id": "url", "property": "search", "value": f"?q=../../..{secret}&file={secret}&path={secret}"},
+                {"id": "url", "property": "href", "value": f"file://{secret}"},
+            ],
+            "changedPropIds": [json.dumps({"format": fmt, "type": "export"}, separators=(",", ":")) + ".n_clicks"],
+        }
+        status, body = client.post("/_dash-update-component", payload)
+        assert status in (200, 204), (fmt, status, body[:300])
+        if status == 204:
+            continue
+        text = body.decode()
+        assert "root:x:0:0" not in text
+        response = json.loads(text)["response"]
+        download = response.get("download", {}).get("data")
+        if fmt == "csv":
+            assert download["filename"] == f"claimboard-landscape-{NEW_RUN}.csv"
+        else:
+            assert download is None or "filename" not in (download or {}) or "/" not in download["filename"]
+            assert "unknown export format" in text
+
+
+def test_no_route_serves_files_by_path(client):
+    for path in ("/../../etc/passwd", "/assets/../../../../etc/passwd", "/_dash-component-suites/../../../etc/passwd",
+                 "/assets/%2e%2e/%2e%2e/%2e%2e/etc/passwd"):
+        status, body = client.get(path)
+        assert b"root:x:0:0" not in body, path
+        assert status != 500, path
+
+
+def test_serve_binds_loopback_by_default():
+    from etl.cli import build_parser
+
+    args = build_parser("serve").parse_args(["serve"])
+    assert args.host == "127.0.0.1"
+
+
+def test_complaints_about_a_hostile_link_are_short():
+    from dashboard.filters import MAX_COMPLAINTS, Filters
+
+    parsed = Filters.from_query("?q=" + "A" * 100_000 + "&" + "&".join(f"k{i}=1" for i in range(2000)))
+    assert len(parsed.ignored) == MAX_COMPLAINTS + 1 and parsed.ignored[-1] == f"and {2001 - MAX_COMPLAINTS:,} more"
+    assert all(len(message) < 300 for message in parsed.ignored)
+    assert parsed.ignored[0] == "unknown parameter “k0”"
+
+
+def test_client_events_of_any_shape_are_ignored_by_the_pure_helpers():
+    from dashboard.callbacks import clicked, clicked_row, first_point
+
+    for bogus in (None, "x", 1, [], {"points": None}, {"points": "x"}, {"points": [1]}, {"points": [[]]}):
+        assert first_point(bogus) == {} and clicked(bogus) is None
+    assert clicked({"points": [{"customdata": ["2401.00001", 3]}]}) == "2401.00001"
+    assert clicked({"points": [{"customdata": {"a": 1}}]}) is None
+    assert clicked_row({"row": 0}, [{"paper_id": "p"}]) == {"paper_id": "p"}
+    for cell, data in (({"row": 1}, [{}]), ({"row": -1}, [{}]), ({"row": True}, [{}]), ({"row": "0"}, [{}]), ([0], [{}]), ({"row": 0}, ["x"])):
+        assert clicked_row(cell, data) == {}
+
+
+def test_a_100kb_value_is_quoted_back_clipped():
+    from dashboard.filters import Filters
+
+    (message,) = Filters.from_query("?q=" + "A" * 100_000).ignored
+    assert "100,000 characters" in message and len(message) < 300
