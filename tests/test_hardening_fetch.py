@@ -13,9 +13,16 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
+from test_fetch import HF_DAY, SETTINGS, TODAY, Reply, ScriptedServer, hf_source
 
 from etl.fetch import fetch_source, parse_hf_daily
-from test_fetch import HF_DAY, SETTINGS, TODAY, Reply, ScriptedServer, hf_source, server  # noqa: F401
+
+
+@pytest.fixture
+def server():
+    scripted = ScriptedServer()
+    yield scripted
+    scripted.shutdown()
 
 
 def hf_day_of(ids: list[str]) -> bytes:
