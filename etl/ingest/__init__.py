@@ -34,7 +34,10 @@ import polars as pl
 
 from etl.ingest.csv import CsvReader, parse_csv
 from etl.ingest.dedup import merge_duplicates
-from etl.ingest.files import UTF8_BOM, BinaryFile, Digest, Undecodable, as_utf8, cut_lines, cut_records, read_chunks
+from etl.ingest.files import (
+    UTF8_BOM, BinaryFile, Digest, NotRegularFile, SourceChanged, Undecodable, as_utf8, cut_lines, cut_records, read_chunks,
+    read_stable,
+)
 from etl.ingest.jsonl import JsonlReader, parse_jsonl
 from etl.ingest.listing import ListingReader, parse_listing
 from etl.ingest.records import quarantine_frame, split_valid
@@ -155,16 +158,22 @@ def read_source(path: Path, chunk_bytes: int | None = None) -> SourceRead:
         return SourceRead(path, *empty, error=error)
     size = max(int(chunk_bytes or RULES.chunk_bytes), 1)
     source = str(path)
-    digest = Digest()
-    try:
-        with open(path, "rb") as handle:
+
+    def read_once(handle: BinaryIO) -> tuple[_Parsed | None, str | None, str | None, str, int]:
+        digest = Digest()
+        try:
             parsed, encoding, error = _read_file(handle, file_format, source, size, digest)
-            sha256 = digest.hexdigest()
+            return parsed, encoding, error, digest.hexdigest(), digest.size
+        finally:
+            digest.close()
+
+    try:  # only a regular file, and read again if it changes while read (then refused)
+        parsed, encoding, error, sha256, read_size = read_stable(path, read_once)
+    except (NotRegularFile, SourceChanged) as exc:
+        return SourceRead(path, *empty, error=f"{path}: {exc}", format=file_format)
     except OSError as exc:
         return SourceRead(path, *empty, error=f"{path}: cannot read ({exc.strerror or exc})", format=file_format)
-    finally:
-        digest.close()
-    meta = {"format": file_format, "sha256": sha256, "encoding": encoding, "size": digest.size}
+    meta = {"format": file_format, "sha256": sha256, "encoding": encoding, "size": read_size}
     if error is not None:
         return SourceRead(path, *empty, error=f"{path}: {error}", **meta)
     records = pl.concat(parsed.records) if parsed.records else empty[0]
@@ -216,7 +225,8 @@ def expand_paths(paths: Sequence[Path]) -> tuple[list[Path], list[str]]:
         if not path.is_dir():
             files.append(path)
             continue
-        found = sorted(p for p in path.iterdir() if p.is_file() and p.suffix.lower() in RULES.formats)
+        # not is_file(): a FIFO or device named *.jsonl is listed, so read_source refuses it by name
+        found = sorted(p for p in path.iterdir() if not p.is_dir() and p.suffix.lower() in RULES.formats)
         if not found:
             errors.append(f"{path}: no {', '.join(RULES.formats)} files in directory")
         files.extend(found)

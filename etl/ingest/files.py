@@ -5,12 +5,16 @@ as a block of lines that the listing and JSONL readers turn into one Polars colu
 from __future__ import annotations
 
 import codecs
+import fcntl
 import hashlib
+import os
+import stat
 from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import BinaryIO
+from pathlib import Path
+from typing import BinaryIO, TypeVar
 
 import numpy as np
 import polars as pl
@@ -19,6 +23,70 @@ import pyarrow as pa
 from etl.ingest.rules import RULES
 
 UTF8_BOM = b"\xef\xbb\xbf"
+T = TypeVar("T")
+
+
+class NotRegularFile(OSError):
+    """A FIFO, device, socket or directory where a file was expected: never read (a FIFO blocks
+    forever, /dev/zero never ends)."""
+
+
+class SourceChanged(Exception):
+    """The file changed while it was being read, on the retry too."""
+
+
+def _kind(mode: int) -> str:
+    for test, name in (
+        (stat.S_ISFIFO, "a named pipe (FIFO)"), (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"),
+        (stat.S_ISSOCK, "a socket"), (stat.S_ISDIR, "a directory"),
+    ):
+        if test(mode):
+            return name
+    return "not a file"
+
+
+def open_regular(path: Path) -> BinaryIO:
+    """``path`` opened for reading if it is (or a symlink leads to) a regular file; NotRegularFile
+    otherwise. Opened non-blocking first, so a FIFO with no writer is refused instead of waiting."""
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+    try:
+        mode = os.fstat(fd).st_mode
+        if not stat.S_ISREG(mode):
+            raise NotRegularFile(f"not a regular file ({_kind(mode)}); refused, only regular files are read")
+        fcntl.fcntl(fd, fcntl.F_SETFL, fcntl.fcntl(fd, fcntl.F_GETFL) & ~os.O_NONBLOCK)
+        return os.fdopen(fd, "rb")
+    except BaseException:
+        os.close(fd)
+        raise
+
+
+def _state(handle: BinaryIO) -> tuple[int, int, int, int, int]:
+    st = os.fstat(handle.fileno())
+    return st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns
+
+
+def read_stable(path: Path, read_once: Callable[[BinaryIO], T], retries: int = 1) -> T:
+    """``read_once(handle)`` on the regular file at ``path``, checked against a concurrent rewrite:
+    the file's size, mtime and ctime (fstat of the open file) must be the same after the read as
+    before, else it is read again, up to ``retries`` times, then SourceChanged. A file replaced by
+    rename while open is not torn (the handle keeps the old file whole), so only the open file counts.
+    Limit: a rewrite of the same size within one file-system timestamp tick (a few ms) goes unseen."""
+    for attempt in range(retries + 1):
+        with open_regular(path) as handle:
+            before = _state(handle)
+            result = read_once(handle)
+            after = _state(handle)
+        if before == after:
+            return result
+    changes = [
+        f"{name} {old} -> {new}"
+        for name, old, new in zip(("size", "mtime_ns", "ctime_ns"), before[2:], after[2:])
+        if old != new
+    ]
+    raise SourceChanged(
+        f"changed while it was being read ({', '.join(changes)}), on {retries + 1} reads; skipped this run"
+        " - write sources to a temporary name and rename them into place"
+    )
 
 
 def decode(data: bytes) -> tuple[str, str]:

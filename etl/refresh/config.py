@@ -61,6 +61,8 @@ class FetchSettings:
     request_interval: float = 3.0  # seconds between requests to one source (arXiv asks for 3)
     max_requests: int = 50
     max_items: int = 1000
+    max_response_bytes: int = 50 * 1024 * 1024  # a larger response fails its request and is not kept
+    source_deadline: float = 900.0  # seconds for one source's whole run, retries and waits included
 
 
 @dataclass(frozen=True)
@@ -216,6 +218,8 @@ def _fetch(check: _Checker, table: dict) -> FetchSettings:
         request_interval=number("request_interval", 0),
         max_requests=integer("max_requests", 1),
         max_items=integer("max_items", 1),
+        max_response_bytes=integer("max_response_bytes", 1),
+        source_deadline=number("source_deadline", 0.001),
     )
     if settings.backoff_max < settings.backoff_base:
         raise check.error("fetch.backoff_max", f"must be at least backoff_base ({settings.backoff_base})")

@@ -28,9 +28,10 @@ from dataclasses import asdict, dataclass, fields
 from datetime import date, datetime, timedelta, timezone
 from email.utils import parsedate_to_datetime
 from pathlib import Path
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 import feedparser
+import numpy as np
 
 from etl.refresh.config import ArxivSource, FetchSettings, HFDailySource, RemoteSource
 
@@ -42,6 +43,10 @@ RETRY_AFTER_STATUS = frozenset({429, 503})
 ARXIV_ABS_ID = re.compile(r"arxiv\.org/abs/(?P<id>.+?)(?:v\d+)?$")
 ARXIV_ERROR_ID = "arxiv.org/api/errors"
 BODY_SNIPPET_BYTES = 200
+READ_BYTES = 1 << 16  # one socket read: the byte cap and the deadline are checked between reads
+MAX_JSON_DEPTH = 64  # a daily_papers body nests 4 deep; deeper is refused before json.loads recurses
+JSON_STRING = re.compile(rb'"(?:[^"\\]++|\\.)*+"')
+DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
 @dataclass(frozen=True)
@@ -81,6 +86,14 @@ class FetchError(Exception):
 
 class CapReached(Exception):
     """The run's request budget is spent."""
+
+
+class DeadlineReached(FetchError):
+    """The source's ``source_deadline`` passed: the source stops for this run."""
+
+
+class RedirectRefused(Exception):
+    """A redirect off the request's own scheme family (http/https), host or port."""
 
 
 @dataclass(frozen=True)
@@ -135,12 +148,33 @@ def _with_query(base_url: str, params: dict) -> str:
     return f"{base_url}{'&' if '?' in base_url else '?'}{urlencode(params)}"
 
 
+def json_depth(data: bytes, block: int = 1 << 20) -> int:
+    """How deep ``[`` / ``{`` nest in a JSON text (brackets inside strings do not count); linear,
+    without recursion, memory about one ``block``."""
+    text = JSON_STRING.sub(b"", data)
+    depth = deepest = 0
+    for start in range(0, len(text), block):
+        array = np.frombuffer(text, np.uint8, count=min(block, len(text) - start), offset=start)
+        steps = np.isin(array, (0x5B, 0x7B)).astype(np.int32) - np.isin(array, (0x5D, 0x7D)).astype(np.int32)
+        if not steps.any():
+            continue
+        running = np.cumsum(steps, dtype=np.int64) + depth
+        deepest = max(deepest, int(running.max()))
+        depth = int(running[-1])
+    return deepest
+
+
 def parse_hf_daily(data: bytes, source: str) -> Page:
     """A daily_papers response: a JSON list of {"paper": {"id", "title", "summary", "authors", ...}, ...}."""
+    depth = json_depth(data)
+    if depth > MAX_JSON_DEPTH:
+        return Page((), (f"JSON nested too deeply ({depth} levels, more than {MAX_JSON_DEPTH}); response skipped",))
     try:
         items = json.loads(data)
     except ValueError as exc:
         return Page((), (f"malformed JSON ({exc})",))
+    except RecursionError:  # not reached after the depth check; kept so no body can escape as one
+        return Page((), ("JSON nested too deeply; response skipped",))
     if not isinstance(items, list):
         return Page((), (f"expected a JSON list of papers, got a JSON {type(items).__name__}",))
     records: list[Record] = []
@@ -158,7 +192,7 @@ def parse_hf_daily(data: bytes, source: str) -> Page:
                 title=_clean(paper.get("title")) or _clean(item.get("title")),
                 abstract=_clean(paper.get("summary")) or _clean(item.get("summary")),
                 published=_iso_day(paper.get("publishedAt")) or _iso_day(item.get("publishedAt")),
-                authors=len(authors) if isinstance(authors, list) else None,
+                authors=(len(authors) or None) if isinstance(authors, list) else None,  # [] is unknown, as for arXiv
                 upvotes=upvotes if isinstance(upvotes, int) and not isinstance(upvotes, bool) else None,
                 source=source,
             )
@@ -281,6 +315,37 @@ def write_atomic(path: Path, data: bytes) -> None:
     os.replace(tmp.name, path)
 
 
+def prune_raw(raw_root: Path, keep: int = 3, max_age_days: float = 30.0, now: float | None = None) -> list[Path]:
+    """Delete stored responses under ``<store>/raw``: per request folder (``raw/<source>/<key>/``)
+    all but the newest ``keep``, and any older than ``max_age_days`` (by mtime); a folder left
+    empty goes too. ``normalised.jsonl`` (every paper fetched so far) and anything that is not a
+    response file are never touched, so no paper is lost: only the ability to replay old requests.
+    Returns the files removed. Call it under the store lock (refresh holds it)."""
+    root = Path(raw_root)
+    if not root.is_dir():
+        return []
+    cutoff = (time.time() if now is None else now) - max_age_days * 86_400
+    removed: list[Path] = []
+    for source in sorted(p for p in root.iterdir() if p.is_dir() and not p.is_symlink()):
+        for folder in sorted(p for p in source.iterdir() if p.is_dir() and not p.is_symlink()):
+            responses = sorted(  # the names are UTC stamps, so name order is time order
+                p for p in folder.iterdir()
+                if p.is_file() and not p.is_symlink() and not p.name.startswith(".") and p.suffix in (".json", ".xml")
+            )
+            for position, path in enumerate(reversed(responses)):
+                try:
+                    if position >= keep or path.stat().st_mtime < cutoff:
+                        path.unlink()
+                        removed.append(path)
+                except FileNotFoundError:
+                    continue
+            try:
+                folder.rmdir()  # only if now empty
+            except OSError:
+                pass
+    return removed
+
+
 def read_normalised(path: Path) -> tuple[list[Record], list[str]]:
     """Records of an earlier run's normalised.jsonl; unreadable lines are reported, not fatal."""
     if not path.exists():
@@ -311,6 +376,8 @@ class _Attempt:
     failure: str | None = None
     retry_after: str | None = None
     truncated: bool = False
+    permanent: bool = False  # too large, or a refused redirect: asking again gives the same answer
+    late: bool = False  # the source's deadline passed during this attempt
 
     @property
     def ok(self) -> bool:
@@ -318,7 +385,29 @@ class _Attempt:
 
     @property
     def retryable(self) -> bool:
+        if self.permanent:
+            return False
         return self.status is None or self.status in RETRYABLE_STATUS or self.truncated
+
+
+class _SameOriginRedirects(urllib.request.HTTPRedirectHandler):
+    """Follow a redirect only to http(s) on the request's own host and port: a redirect elsewhere
+    (another port on the same machine, ftp://, file://) is refused, and the request fails."""
+
+    def redirect_request(self, req, fp, code, msg, headers, newurl):
+        old, new = urlsplit(req.full_url), urlsplit(newurl)
+        if new.scheme not in DEFAULT_PORTS or _origin(new) != _origin(old):
+            fp.close()
+            raise RedirectRefused(f"HTTP {code} redirect to {newurl} refused (only http(s) on {old.netloc} is followed)")
+        return super().redirect_request(req, fp, code, msg, headers, newurl)
+
+
+def _origin(url) -> tuple[str, int | None]:
+    try:
+        port = url.port
+    except ValueError:
+        return ("", None)
+    return ((url.hostname or "").lower(), port or DEFAULT_PORTS.get(url.scheme))
 
 
 class _Client:
@@ -336,11 +425,23 @@ class _Client:
         self.requests = 0
         self.raw_paths: list[Path] = []
         self._last_request: float | None = None  # time.monotonic() of the previous attempt
+        self.deadline = time.monotonic() + settings.source_deadline
+        self._opener = urllib.request.build_opener(_SameOriginRedirects)
 
     def get(self, request: Request) -> Body:
         if self.requests >= self.settings.max_requests:
             raise CapReached
         return self._stored(request) if self.replay else self._fetched(request)
+
+    def _remaining(self, url: str) -> float:
+        """Seconds left before the source's deadline; DeadlineReached when none are."""
+        left = self.deadline - time.monotonic()
+        if left <= 0:
+            raise DeadlineReached(
+                f"{self.source}: GET {url}: stopped at fetch.source_deadline ({self.settings.source_deadline:g} s"
+                " for the whole source); the rest of this source is skipped this run"
+            )
+        return left
 
     def _stored(self, request: Request) -> Body:
         self.requests += 1
@@ -357,10 +458,12 @@ class _Client:
         for number in range(1, attempts + 1):
             if number > 1 and self.requests >= self.settings.max_requests:
                 raise FetchError(f"{self.source}: GET {request.url}: {outcome.failure} (request cap reached while retrying)")
-            self._pause()
+            self._pause(request.url)
             self.requests += 1
             self.report(f"{self.source}: GET {request.url}" + (f" (attempt {number}/{attempts})" if number > 1 else ""))
             outcome = self._attempt(request.url)
+            if outcome.late:
+                self._remaining(request.url)  # raises: the deadline passed during the attempt
             if outcome.ok:
                 return self._keep(request, outcome.data)
             if not outcome.retryable or number == attempts:
@@ -370,6 +473,11 @@ class _Client:
                 raise FetchError(
                     f"{self.source}: GET {request.url}: {outcome.failure}; server asked to retry after {delay:.0f} s,"
                     f" more than fetch.max_retry_after ({self.settings.max_retry_after:.0f} s)"
+                )
+            if delay >= self._remaining(request.url):
+                raise DeadlineReached(
+                    f"{self.source}: GET {request.url}: {outcome.failure}; a retry in {delay:.0f} s would pass"
+                    f" fetch.source_deadline ({self.settings.source_deadline:g} s); the rest of this source is skipped"
                 )
             self.report(f"{self.source}: {outcome.failure}; retrying in {delay:.2f} s")
             time.sleep(delay)
@@ -385,37 +493,69 @@ class _Client:
                 return asked
         return backoff_delay(retry, self.settings, random.random())
 
-    def _pause(self) -> None:
+    def _pause(self, url: str) -> None:
         """Keep ``request_interval`` between the starts of consecutive requests."""
         if self._last_request is not None:
             wait = self.settings.request_interval - (time.monotonic() - self._last_request)
             if wait > 0:
+                if wait >= self._remaining(url):
+                    raise DeadlineReached(
+                        f"{self.source}: GET {url}: the next request (request_interval) would pass"
+                        f" fetch.source_deadline ({self.settings.source_deadline:g} s); the rest of this source is skipped"
+                    )
                 time.sleep(wait)
+        self._remaining(url)
         self._last_request = time.monotonic()
 
     def _attempt(self, url: str) -> _Attempt:
-        timeout = self.settings.timeout
+        """One GET. Each socket operation waits at most ``timeout`` (less when the source's deadline
+        is nearer), the body is read ``READ_BYTES`` at a time and abandoned past ``max_response_bytes``
+        or the deadline, and redirects are followed only within the request's origin."""
+        timeout = min(self.settings.timeout, self._remaining(url))
         request = urllib.request.Request(url, headers={"User-Agent": self.settings.user_agent})
         try:
-            with urllib.request.urlopen(request, timeout=timeout) as response:
-                try:
-                    return _Attempt(response.status, response.read())
-                except http.client.IncompleteRead as exc:
-                    return _Attempt(
-                        response.status, exc.partial, f"response cut short after {len(exc.partial)} bytes", truncated=True
-                    )
+            with self._opener.open(request, timeout=timeout) as response:
+                return self._read_body(url, response)
+        except RedirectRefused as exc:
+            return _Attempt(None, failure=f"{exc}", permanent=True)
         except urllib.error.HTTPError as exc:
             snippet = _error_snippet(exc)
             failure = f"HTTP {exc.code} {exc.reason}" + (f": {snippet}" if snippet else "")
             return _Attempt(exc.code, failure=failure, retry_after=exc.headers.get("Retry-After"))
         except TimeoutError:
-            return _Attempt(None, failure=f"timed out after {timeout:g} s")
+            return _Attempt(None, failure=f"timed out after {timeout:g} s", late=time.monotonic() >= self.deadline)
         except urllib.error.URLError as exc:
             if isinstance(exc.reason, TimeoutError):
-                return _Attempt(None, failure=f"timed out after {timeout:g} s")
+                return _Attempt(None, failure=f"timed out after {timeout:g} s", late=time.monotonic() >= self.deadline)
             return _Attempt(None, failure=f"cannot connect ({exc.reason})")
         except (http.client.HTTPException, OSError) as exc:
             return _Attempt(None, failure=f"connection failed ({type(exc).__name__}: {exc})")
+
+    def _read_body(self, url: str, response: http.client.HTTPResponse) -> _Attempt:
+        cap = self.settings.max_response_bytes
+        too_big = f"response larger than fetch.max_response_bytes ({cap:,} bytes); not kept, not retried"
+        declared = response.headers.get("Content-Length", "")
+        if declared.strip().isdigit() and int(declared) > cap:
+            return _Attempt(response.status, failure=f"{too_big} (Content-Length {int(declared):,})", permanent=True)
+        parts: list[bytes] = []
+        size = 0
+        while True:
+            if time.monotonic() >= self.deadline:
+                return _Attempt(None, failure=f"body still arriving after {size:,} bytes at the deadline", late=True)
+            try:
+                part = response.read1(READ_BYTES)
+            except http.client.IncompleteRead as exc:
+                data = b"".join(parts) + exc.partial
+                return _Attempt(response.status, data, f"response cut short after {len(data)} bytes", truncated=True)
+            if not part:
+                data = b"".join(parts)
+                if response.length:  # read1 ends quietly when the connection closes before Content-Length
+                    return _Attempt(response.status, data, f"response cut short after {len(data)} bytes", truncated=True)
+                return _Attempt(response.status, data)
+            size += len(part)
+            if size > cap:
+                return _Attempt(response.status, failure=too_big, permanent=True)
+            parts.append(part)
 
     def _keep(self, request: Request, data: bytes, problem: str | None = None) -> Body:
         stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S.%fZ")
@@ -505,10 +645,12 @@ def _fetch_hf_daily(source: HFDailySource, client: _Client, settings: FetchSetti
             body = client.get(request)
         except CapReached:
             return _Harvest(records, errors, capped=True)
+        except DeadlineReached as exc:
+            return _Harvest(records, errors + [str(exc)], capped=False)
         except FetchError as exc:
             errors.append(str(exc))
             continue
-        page = parse_hf_daily(body.data, source.name)
+        page = _parse(parse_hf_daily, body.data, source.name)
         records += page.records
         errors += _page_errors(source.name, request, body, page)
         client.report(f"{source.name} {day}: {len(page.records)} papers")
@@ -531,7 +673,7 @@ def _fetch_arxiv(source: ArxivSource, client: _Client, settings: FetchSettings) 
             return _Harvest(records, errors, capped=True)
         except FetchError as exc:
             return _Harvest(records, errors + [str(exc)], capped=False)
-        page = parse_arxiv_feed(body.data, source.name)
+        page = _parse(parse_arxiv_feed, body.data, source.name)
         records += page.records
         page_errors = _page_errors(source.name, request, body, page)
         errors += page_errors
@@ -539,6 +681,15 @@ def _fetch_arxiv(source: ArxivSource, client: _Client, settings: FetchSettings) 
         start += min(source.page_size, remaining)
         if page_errors or not page.records or page.total is None or start >= page.total:
             return _Harvest(records, errors, capped=False)
+
+
+def _parse(parser: Callable[[bytes, str], Page], data: bytes, source: str) -> Page:
+    """A parser's page; one that raises (RecursionError, MemoryError on a hostile body...) fails
+    that response only: the raw body is already kept, so a replay reproduces it."""
+    try:
+        return parser(data, source)
+    except Exception as exc:  # noqa: BLE001 - a bad response must not end the refresh
+        return Page((), (f"response could not be parsed ({type(exc).__name__}: {exc}); skipped",))
 
 
 def _page_errors(source: str, request: Request, body: Body, page: Page) -> list[str]:

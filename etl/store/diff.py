@@ -79,6 +79,14 @@ class SnapshotDiff:
         }
 
 
+def check_store(store: os.PathLike | str) -> None:
+    """ValueError with a plain message when ``store`` exists but is not a folder (``diff --store
+    FILE``); a missing folder is left to the "need two snapshots" message."""
+    path = os.fspath(store)
+    if os.path.exists(path) and not os.path.isdir(path):
+        raise ValueError(f"{path}: not a store (a file, not a folder); pass the store folder with --store")
+
+
 # ---------------------------------------------------------------------------------------------
 # Computing
 
