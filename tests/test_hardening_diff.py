@@ -18,7 +18,6 @@ def test_check_store_refuses_a_file_with_a_plain_message(tmp_path) -> None:
     check_store(tmp_path / "missing")  # left to "need two snapshots"
 
 
-@pytest.mark.xfail(strict=True, reason="needs the run_diff change in etl/refresh.py (wired after the restructure)")
 def test_diff_store_that_is_a_file_exits_1_without_a_traceback(tmp_path, capsys) -> None:
     path = tmp_path / "claims.csv"
     path.write_text("not a store\n")

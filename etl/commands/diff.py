@@ -10,8 +10,8 @@ from collections.abc import Sequence
 from etl.commands.flags import add_config_flags, config_from_args, store_path
 from etl.refresh import ConfigError
 from etl.report import EXIT_FAILED
-from etl.store import current_run_id, list_snapshots, load_snapshot
-from etl.store.diff import diff_as_json, diff_snapshots, render_diff
+from etl.store import StoreError, current_run_id, list_snapshots, load_snapshot
+from etl.store.diff import check_store, diff_as_json, diff_snapshots, render_diff
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -32,9 +32,10 @@ def configure(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     try:
         store = store_path(args, config_from_args(args))
+        check_store(store)
         old_id, new_id = pick_snapshots(list_snapshots(store), current_run_id(store), args.run_a, args.run_b)
         old, new = load_snapshot(store, old_id), load_snapshot(store, new_id)
-    except (ConfigError, ValueError, OSError) as err:
+    except (ConfigError, StoreError, ValueError, OSError) as err:
         print(f"diff: {err}", file=sys.stderr)
         return EXIT_FAILED
     diff = diff_snapshots(old, new)
