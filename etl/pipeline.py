@@ -19,9 +19,8 @@ from pathlib import Path
 import polars as pl
 
 from etl import extract, ingest, normalise, validate
-from etl.store import new_run_id, prune, publish, record_run, write_snapshot
+from etl.store import check_shrink, new_run_id, prune, publish, record_run, write_snapshot
 from etl.schemas import empty_quarantine
-
 
 
 def bundled_corpus() -> Path:
@@ -34,6 +33,9 @@ def bundled_corpus() -> Path:
 
 BUNDLED_CORPUS = bundled_corpus()
 DEFAULT_KEEP = 5
+#: a run yielding fewer papers than this fraction of the current snapshot's is not published
+#: without ``allow_shrink`` (``--allow-shrink``); a run yielding none never is
+DEFAULT_MIN_FRACTION = 0.5
 
 Progress = Callable[[str], None]
 #: papers -> (raw claims, raw facts); a refresh passes one that reuses cached extractions.
@@ -149,12 +151,18 @@ def run_etl(
     extract_fn: ExtractFn = extract.extract_all,
     manifest_extra: Mapping[str, object] | None = None,
     annotate: Callable[[Tables], Mapping[str, object]] | None = None,
+    allow_shrink: bool = False,
+    min_fraction: float = DEFAULT_MIN_FRACTION,
 ) -> dict:
     """Run the whole ETL on ``sources`` and publish a snapshot; returns the run's manifest.
 
     Raises the stage's error after recording a failed run; the previous snapshot stays current.
     ``manifest_extra`` adds fields to every run record (failed ones too); ``annotate`` adds
     fields computed from the finished tables (a refresh's new/changed/removed counts).
+
+    A run whose sources yield no paper, or fewer than ``min_fraction`` of the current snapshot's,
+    fails with ``ShrinkRefused`` (recorded, nothing published) unless ``allow_shrink``: a missing
+    or emptied source must not replace a good snapshot.
     """
     run_id = new_run_id()
     clock = StageClock()
@@ -191,6 +199,8 @@ def run_etl(
         }
         if annotate:
             manifest |= annotate(tables)
+        if not allow_shrink:
+            check_shrink(store, tables.papers.height, min_fraction, ingested.errors)
         with clock.stage("store", progress):
             manifest |= {"status": "ok", "finished": datetime.now(UTC).isoformat(), "stage_seconds": clock.seconds}
             frames = {"papers": tables.papers, "claims": tables.claims, "facts": tables.facts, "quarantine": quarantine}

@@ -5,10 +5,11 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from etl.commands.flags import add_quiet_flag, add_store_flag
+from etl.commands.flags import add_quiet_flag, add_shrink_flags, add_store_flag
 from etl.pipeline import BUNDLED_CORPUS, DEFAULT_KEEP, Progress, run_etl
 from etl.report import print_run_summary, run_with_status
 from etl.store.lock import store_lock
+from etl.store.retention import rotate_run_log
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -19,6 +20,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
     )
     add_store_flag(parser)
     parser.add_argument("--keep", type=int, default=DEFAULT_KEEP, help="snapshots to keep (default: %(default)s)")
+    add_shrink_flags(parser)
     add_quiet_flag(parser)
     parser.epilog = (
         "examples:\n"
@@ -26,14 +28,20 @@ def configure(parser: argparse.ArgumentParser) -> None:
         "  claimboard etl --source listings/ --source extra.jsonl --store /srv/claimboard\n"
         "  claimboard etl --source papers.csv --keep 10\n"
         "A record that cannot be used goes to the snapshot's quarantine table with its reason;\n"
-        "an unreadable file is reported by name and the other files still load."
+        "an unreadable file is reported by name and the other files still load. A run whose sources\n"
+        "yield no paper, or fewer than --min-fraction of the current snapshot's, fails and publishes\n"
+        "nothing unless --allow-shrink is given."
     )
 
 
 def run(args: argparse.Namespace) -> int:
     def etl(progress: Progress | None) -> dict:
         with store_lock(args.store):
-            return run_etl(args.source or [BUNDLED_CORPUS], args.store, keep=args.keep, progress=progress)
+            try:
+                return run_etl(args.source or [BUNDLED_CORPUS], args.store, keep=args.keep, progress=progress,
+                               allow_shrink=args.allow_shrink, min_fraction=args.min_fraction)
+            finally:
+                rotate_run_log(args.store)  # after the run is recorded, ok or failed
 
     status, manifest = run_with_status(
         "ETL", etl, args.quiet, f"the previous snapshot (if any) is still current in {args.store}"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from etl.pipeline import DEFAULT_MIN_FRACTION
 from etl.refresh import RefreshPlan, plan_for_store, plan_from_config
 from etl.refresh.config import DEFAULT_CONFIG_NAME, Config, load_config
 from etl.store import DEFAULT_STORE
@@ -38,6 +39,16 @@ def add_refresh_flags(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--keep", type=int, metavar="N", help="snapshots to keep (default: config, else 5)")
 
 
+def add_shrink_flags(parser: argparse.ArgumentParser, *, from_config: bool = False) -> None:
+    """``--allow-shrink`` and ``--min-fraction`` (etl.pipeline.check_shrink's rule)."""
+    parser.add_argument("--allow-shrink", action="store_true",
+                        help="publish even when the sources yield no paper or fewer than --min-fraction of the "
+                        "current snapshot's (refused by default: a missing or emptied source is a failure)")
+    default = f"the config's [store] min_fraction, else {DEFAULT_MIN_FRACTION}" if from_config else "%(default)s"
+    parser.add_argument("--min-fraction", type=float, metavar="F", default=None if from_config else DEFAULT_MIN_FRACTION,
+                        help=f"fewest papers to publish, as a fraction of the current snapshot's (default: {default})")
+
+
 def add_quiet_flag(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--quiet", action="store_true", help="no progress display, summary only")
 
@@ -63,4 +74,6 @@ def plan_from_args(args: argparse.Namespace, config: Config | None) -> RefreshPl
         remote=base.remote,
         fetch=base.fetch,
         keep=args.keep or base.keep,
+        allow_shrink=getattr(args, "allow_shrink", False),
+        min_fraction=base.min_fraction if getattr(args, "min_fraction", None) is None else args.min_fraction,
     )

@@ -6,7 +6,7 @@ import argparse
 
 from rich.console import Console
 
-from etl.commands.flags import add_quiet_flag, add_refresh_flags, config_from_args, plan_from_args
+from etl.commands.flags import add_quiet_flag, add_refresh_flags, add_shrink_flags, config_from_args, plan_from_args
 from etl.refresh import ConfigError, refresh
 from etl.report import EXIT_FAILED, describe_run, print_run_summary, run_with_status
 from etl.store import RunRecord
@@ -14,6 +14,7 @@ from etl.store import RunRecord
 
 def configure(parser: argparse.ArgumentParser) -> None:
     add_refresh_flags(parser)
+    add_shrink_flags(parser, from_config=True)
     add_quiet_flag(parser)
     parser.epilog = (
         "examples:\n"
@@ -24,7 +25,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
         "Only changed files are re-read and only changed abstracts re-extracted; when nothing changed\n"
         "no snapshot is published and the run is recorded as \"unchanged\". A corrupt file is reported by\n"
         "name and the rest still publishes; a source that cannot be read at all (missing path, no\n"
-        "permission: a source that is down) fails the run, so the current snapshot keeps being served.\n"
+        "permission: a source that is down) fails the run, so the current snapshot keeps being served;\n"
+        "so does a run whose sources yield no paper, or fewer than --min-fraction of the current\n"
+        "snapshot's (unless --allow-shrink).\n"
         "exit status: 0 published or unchanged, 1 failed (recorded; the current snapshot stays),\n"
         "3 another refresh or ETL holds the store's lock."
     )

@@ -37,6 +37,8 @@ class ConfigError(ValueError):
 class StoreSettings:
     dir: Path
     keep: int  # snapshots kept after a refresh; older ones are pruned
+    #: a refresh yielding fewer papers than this fraction of the current snapshot's is refused
+    min_fraction: float = 0.5
 
 
 @dataclass(frozen=True)
@@ -160,10 +162,14 @@ def parse_config(data: dict[str, Any], path: Path) -> Config:
 
 
 def _store(check: _Checker, table: dict, base_dir: Path) -> StoreSettings:
-    check.known_keys(table, "store", {"dir", "keep"})
+    check.known_keys(table, "store", {"dir", "keep", "min_fraction"})
+    min_fraction = check.number(table, "store.min_fraction", default=0.5, minimum=0)
+    if min_fraction > 1:
+        raise check.error("store.min_fraction", f"expected a fraction between 0 and 1, got {min_fraction!r}")
     return StoreSettings(
         dir=base_dir / check.string(table, "store.dir"),
         keep=check.integer(table, "store.keep", default=10, minimum=1),
+        min_fraction=min_fraction,
     )
 
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import polars as pl
 
 from etl import extract, ingest
-from etl.pipeline import BUNDLED_CORPUS, DEFAULT_KEEP, Progress, StageClock, Tables, run_etl
+from etl.pipeline import BUNDLED_CORPUS, DEFAULT_KEEP, DEFAULT_MIN_FRACTION, Progress, StageClock, Tables, run_etl
 from etl.refresh.caches import (
     CACHE_DIR,
     SOURCE_CACHE,
@@ -24,11 +24,12 @@ from etl.refresh.caches import (
     write_cache_file,
 )
 from etl.refresh.config import Config, FetchSettings, RemoteSource
-from etl.refresh.fetch import FetchResult, fetch_source
+from etl.refresh.fetch import FetchResult, fetch_source, prune_raw
 from etl.refresh.hashing import INGEST_CODE, PIPELINE_CODE, InputHashes, code_digest, hash_inputs
 from etl.store import SnapshotStore, StoreError, current_run_id, new_run_id, record_run, snapshots_dir
 from etl.store.diff import paper_changes
 from etl.store.lock import store_lock
+from etl.store.retention import rotate_run_log
 
 
 class SourceUnavailable(RuntimeError):
@@ -44,10 +45,13 @@ class RefreshPlan:
     remote: tuple[RemoteSource, ...] = ()
     fetch: FetchSettings | None = None
     keep: int = DEFAULT_KEEP
+    allow_shrink: bool = False  # publish even a run with no paper / far fewer than the current snapshot
+    min_fraction: float = DEFAULT_MIN_FRACTION  # etl.store.check_shrink
 
 
 def plan_from_config(config: Config) -> RefreshPlan:
-    return RefreshPlan(config.store.dir, config.local_paths, config.remote_sources, config.fetch, config.store.keep)
+    return RefreshPlan(config.store.dir, config.local_paths, config.remote_sources, config.fetch, config.store.keep,
+                       min_fraction=config.store.min_fraction)
 
 
 def plan_for_store(store: Path) -> RefreshPlan:
@@ -131,34 +135,52 @@ def refresh(
     recorded in runs.jsonl and raised, and the current snapshot stays current.
     """
     with store_lock(plan.store):
-        started = datetime.now(UTC).isoformat()
         try:
-            prepared = prepare(plan, replay, progress)
-        except Exception as err:
-            record_run(plan.store, failed_record(plan, trigger, started, err))
-            raise
-        current = current_manifest(plan.store)
-        if is_unchanged(current, prepared):
-            record = unchanged_record(plan, trigger, started, prepared, current)
-            record_run(plan.store, record)
-            return record
-        cache = Path(plan.store) / CACHE_DIR
-        reader = CachedReader(cache / SOURCE_CACHE, prepared.hashes.sha256, code_digest(INGEST_CODE))
-        extractor = CachedExtractor(extraction_cache_path(plan.store))
+            return _refresh_locked(plan, trigger, replay, progress)
+        finally:
+            housekeeping(plan.store)
 
-        def annotate(tables: Tables) -> dict:
-            return {
-                "changes": changes_since(plan.store, current, tables.papers),
-                "cache": {"sources_reused": reader.reused, "sources_parsed": reader.parsed,
-                          "abstracts_reused": extractor.reused, "abstracts_extracted": extractor.extracted},
-            }
 
-        manifest = run_etl(
-            prepared.paths, plan.store, keep=plan.keep, trigger=trigger, progress=progress,
-            read_source=reader, extract_fn=extractor, manifest_extra={"refresh": prepared.summary()}, annotate=annotate,
-        )
-        reader.prune()
-        return manifest
+def housekeeping(store: Path) -> None:
+    """Bounded growth, under the store lock once the run is recorded: stored raw responses
+    pruned by count and age, the run log rotated. A failure here costs disk space, not the run."""
+    try:
+        prune_raw(Path(store) / "raw")
+        rotate_run_log(store)
+    except OSError:
+        pass
+
+
+def _refresh_locked(plan: RefreshPlan, trigger: str, replay: bool, progress: Progress | None) -> dict:
+    started = datetime.now(UTC).isoformat()
+    try:
+        prepared = prepare(plan, replay, progress)
+    except Exception as err:
+        record_run(plan.store, failed_record(plan, trigger, started, err))
+        raise
+    current = current_manifest(plan.store)
+    if is_unchanged(current, prepared):
+        record = unchanged_record(plan, trigger, started, prepared, current)
+        record_run(plan.store, record)
+        return record
+    cache = Path(plan.store) / CACHE_DIR
+    reader = CachedReader(cache / SOURCE_CACHE, prepared.hashes.sha256, code_digest(INGEST_CODE))
+    extractor = CachedExtractor(extraction_cache_path(plan.store))
+
+    def annotate(tables: Tables) -> dict:
+        return {
+            "changes": changes_since(plan.store, current, tables.papers),
+            "cache": {"sources_reused": reader.reused, "sources_parsed": reader.parsed,
+                      "abstracts_reused": extractor.reused, "abstracts_extracted": extractor.extracted},
+        }
+
+    manifest = run_etl(
+        prepared.paths, plan.store, keep=plan.keep, trigger=trigger, progress=progress,
+        read_source=reader, extract_fn=extractor, manifest_extra={"refresh": prepared.summary()}, annotate=annotate,
+        allow_shrink=plan.allow_shrink, min_fraction=plan.min_fraction,
+    )
+    reader.prune()
+    return manifest
 
 
 def changes_since(store: Path, previous: dict | None, papers: pl.DataFrame) -> dict | None:

@@ -10,9 +10,12 @@ from etl.store.snapshots import (
     ROW_GROUP_ROWS,
     TABLES,
     Snapshot,
+    ShrinkRefused,
     SnapshotStore,
     StoreError,
+    check_shrink,
     current_run_id,
+    last_good_snapshot,
     list_snapshots,
     load_snapshot,
     new_run_id,
@@ -23,7 +26,7 @@ from etl.store.snapshots import (
 )
 
 __all__ = [
-    "CURRENT", "DEFAULT_STORE", "ROW_GROUP_ROWS", "RUNS_LOG", "TABLES", "RunRecord", "Snapshot", "SnapshotStore",
-    "StoreError", "current_run_id", "list_snapshots", "load_snapshot", "new_run_id", "prune", "publish",
+    "CURRENT", "DEFAULT_STORE", "ROW_GROUP_ROWS", "RUNS_LOG", "TABLES", "RunRecord", "ShrinkRefused", "Snapshot", "SnapshotStore",
+    "StoreError", "check_shrink", "current_run_id", "last_good_snapshot", "list_snapshots", "load_snapshot", "new_run_id", "prune", "publish",
     "read_run_records", "read_runs", "record_run", "snapshots_dir", "write_snapshot",
 ]

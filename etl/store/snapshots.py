@@ -38,6 +38,10 @@ class StoreError(RuntimeError):
     """The store cannot be read or written (missing, corrupt, read-only, disk full)."""
 
 
+class ShrinkRefused(RuntimeError):
+    """A run would publish no paper, or far fewer than the current snapshot has (``check_shrink``)."""
+
+
 @dataclass(frozen=True)
 class Snapshot:
     run_id: str
@@ -121,11 +125,49 @@ def load_snapshot(store: Path, run_id: str | None = None) -> Snapshot | None:
     return Snapshot(run_id=run_id, path=path, manifest=manifest, **frames)
 
 
+def snapshot_papers(store: Path, run_id: str) -> int | None:
+    """The paper count a snapshot's manifest records; None when it cannot be read."""
+    try:
+        manifest = json.loads((snapshots_dir(store) / run_id / "manifest.json").read_text(encoding="utf-8"))
+        return int(manifest["counts"]["papers"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def last_good_snapshot(store: Path) -> str | None:
+    """The newest snapshot with at least one paper (what an accepted empty run must not prune away)."""
+    for run_id in reversed(list_snapshots(store)):
+        if (snapshot_papers(store, run_id) or 0) > 0:
+            return run_id
+    return None
+
+
+def check_shrink(store: Path, papers: int, min_fraction: float, errors: list[str] | tuple[str, ...] = ()) -> None:
+    """ShrinkRefused when a run of ``papers`` papers must not replace the current snapshot: it has
+    none, or fewer than ``min_fraction`` of the current snapshot's papers. ``errors`` (the sources
+    that could not be read) go into the message, since they are usually why."""
+    try:
+        current = current_run_id(store)
+    except StoreError:
+        current = None
+    before = snapshot_papers(store, current) if current else None
+    why = "; ".join(errors[:5]) + (f"; and {len(errors) - 5} more" if len(errors) > 5 else "")
+    why = f" (source errors: {why})" if why else ""
+    if papers == 0:
+        against = f"; the current snapshot {current} has {before}" if before is not None else ""
+        raise ShrinkRefused(f"the sources yielded no paper{why}{against}; nothing published "
+                            "(pass --allow-shrink to publish an empty snapshot)")
+    if before and papers < min_fraction * before:
+        raise ShrinkRefused(f"the sources yielded {papers} papers, fewer than {min_fraction:g} of the {before} in the "
+                            f"current snapshot {current}{why}; nothing published (pass --allow-shrink to publish it)")
+
+
 def prune(store: Path, keep: int) -> list[str]:
-    """Delete all but the newest ``keep`` snapshots (never the current one) and stray temp dirs."""
-    current = current_run_id(store)
+    """Delete all but the newest ``keep`` snapshots and stray temp dirs; never the current
+    snapshot nor the last good one (the newest with papers: ``last_good_snapshot``)."""
+    spared = {current_run_id(store), last_good_snapshot(store)}
     snapshots = list_snapshots(store)
-    doomed = [r for r in snapshots[: max(len(snapshots) - keep, 0)] if r != current]
+    doomed = [r for r in snapshots[: max(len(snapshots) - keep, 0)] if r not in spared]
     root = snapshots_dir(store)
     for run_id in doomed:
         # renamed out of the listing first: a run killed while deleting never leaves a half snapshot listed
