@@ -9,7 +9,8 @@ it, and written to a ``<file>.meta.json`` sidecar where it has not:
     html  <meta name="claimboard:*"> tags and a <script type="application/json"> block
     csv   three trailing columns (export_query, snapshot_run_id, extractor_version) on every
           row, so the one file the browser downloads keeps it and any CSV reader can read it
-          (a "#" comment header would trip plain readers); the CLI adds the sidecar as well
+          (a "#" comment header would trip plain readers); the CLI adds the sidecar as well.
+          Text cells that a spreadsheet would run as a formula get a leading ' (etl.store.csv_text)
     pdf   sidecar JSON (CLI only)
 
 PNG/SVG/PDF are rendered by kaleido in one long-lived headless Chromium per process (the
@@ -34,6 +35,7 @@ import polars as pl
 from dashboard.data import Board
 from dashboard.filters import Filters
 from dashboard.views import View, csv_rows
+from etl.store import csv_text
 
 FORMATS = ("png", "svg", "pdf", "html", "csv")
 SIDECAR_FORMATS = ("pdf", "csv")
@@ -86,7 +88,7 @@ def export_files(view: View, fmt: str, name: str, meta: dict) -> dict[str, bytes
             snapshot_run_id=pl.lit(meta["snapshot_run_id"]),
             extractor_version=pl.lit(meta["extractor_version"]),
         )
-        body = stamped.write_csv().encode("utf-8")
+        body = csv_text(stamped).encode("utf-8")  # formula cells neutralised (etl.store.csvsafe)
     elif fmt == "html":
         body = html_with_provenance(view.figure, meta)
     else:
