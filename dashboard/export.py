@@ -78,6 +78,11 @@ def file_stem(filters: Filters, board: Board) -> str:
     return f"claimboard-{filters.tab}-{board.run_id}"
 
 
+def output_names(fmt: str, name: str) -> list[str]:
+    """The files ``export_files`` makes for ``name``: the export, then its sidecar if it has one."""
+    return [name, name + SIDECAR_SUFFIX] if fmt in SIDECAR_FORMATS else [name]
+
+
 def export_files(view: View, fmt: str, name: str, meta: dict) -> dict[str, bytes]:
     """File name -> bytes: the export itself first, then for pdf/csv a sidecar."""
     if fmt not in FORMATS:

@@ -75,3 +75,71 @@ def test_neutralise_only_text_cells() -> None:
     assert out["t"].to_list() == ["'=1", "' =1", "'-x", "'@a", "'\tx", "'\rx", "a=b", None, "'\uff1dx"]
     assert out["n"].to_list() == [-3.5] * 9 and out.schema["n"] == pl.Float64
     assert neutralise_cell(-3.5) == -3.5 and neutralise_cell("=1") == "'=1"
+
+
+# ---------------------------------------------------------------------------------------------
+# 11. export --out: atomic, no write through a symlink, replacing said, empty refused
+
+
+def test_export_refuses_a_symlink_target_unless_force_and_never_writes_through(formula_store, tmp_path, capsys) -> None:
+    victim = tmp_path / "victim.txt"
+    victim.write_text("precious\n")
+    out = tmp_path / "claims.csv"
+    out.symlink_to(victim)
+    assert main(["export", "--out", str(out), "--store", str(formula_store)]) == 1
+    assert "is a symlink; refused" in capsys.readouterr().err
+    assert victim.read_text() == "precious\n" and out.is_symlink()
+    sidecar = tmp_path / "claims.csv.meta.json"  # the sidecar is checked too
+    out.unlink()
+    sidecar.symlink_to(victim)
+    assert main(["export", "--out", str(out), "--store", str(formula_store)]) == 1
+    assert victim.read_text() == "precious\n" and not out.exists()
+    assert main(["export", "--out", str(out), "--store", str(formula_store), "--force"]) == 0
+    assert "replaced the existing symlink" in capsys.readouterr().out
+    assert victim.read_text() == "precious\n"  # the link itself was replaced, not its target
+    assert not sidecar.is_symlink() and json.loads(sidecar.read_text())["snapshot_run_id"] == NEW_RUN
+    assert not out.is_symlink() and read_csv(out)
+
+
+def test_export_says_when_it_replaces_a_file(formula_store, tmp_path, capsys) -> None:
+    out = tmp_path / "claims.csv"
+    assert main(["export", "--out", str(out), "--store", str(formula_store)]) == 0
+    assert "replaced" not in capsys.readouterr().out
+    assert main(["export", "--out", str(out), "--store", str(formula_store)]) == 0
+    printed = capsys.readouterr().out
+    assert f"wrote {out} (" in printed and "replaced the existing file" in printed
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no temp file left
+
+
+def test_an_export_that_fails_on_a_full_disk_leaves_the_earlier_export_whole(formula_store, tmp_path) -> None:
+    import resource
+    import signal
+    import subprocess
+    import sys
+
+    out = tmp_path / "claims.csv"
+    assert main(["export", "--out", str(out), "--store", str(formula_store)]) == 0
+    good = out.read_bytes()
+    assert len(good) > 2000
+
+    def small_disk() -> None:  # a write past 1000 bytes fails with EFBIG, as on a full disk
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (1000, 1000))
+
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+    proc = subprocess.run(
+        [sys.executable, "-c", "import sys; from etl.cli import main; sys.exit(main(sys.argv[1:]))",
+         "export", "--out", str(out), "--store", str(formula_store), "--metric", "throughput"],
+        preexec_fn=small_disk, env=env, capture_output=True, text=True, timeout=120,
+    )
+    assert proc.returncode == 1, proc.stderr
+    assert out.read_bytes() == good
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]
+
+
+def test_an_export_matching_no_claim_says_so_and_exits_1_unless_allow_empty(formula_store, tmp_path, capsys) -> None:
+    out = tmp_path / "none.csv"
+    args = ["export", "--out", str(out), "--store", str(formula_store), "--baseline", "NoSuchBaseline"]
+    assert main(args) == 1
+    assert "no claim matches" in capsys.readouterr().err and not out.exists()
+    assert main([*args, "--allow-empty"]) == 0 and out.exists()

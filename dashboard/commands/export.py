@@ -14,6 +14,7 @@ from pathlib import Path
 from dashboard.filters import Filters, Flag, ViewOption, cli_flag, params_from_mapping
 from etl.commands.flags import add_store_flag
 from etl.store import StoreError, load_snapshot
+from etl.store.atomic import atomic_write_bytes
 
 EXAMPLES = """\
 examples:
@@ -24,6 +25,9 @@ examples:
 Ranges are LO..HI with either side optional (--gpus ..8 is "at most 8 GPUs").
 Flags override the same parameter taken from --url. Provenance (filter, snapshot run id,
 extractor version) is embedded in png/svg/html; pdf and csv get FILE.meta.json beside them.
+Files are written to a temporary name and renamed into place (an earlier export is never left
+half-written); a symlink as --out (or its sidecar) is refused unless --force, which replaces the
+link itself. A filter that matches no claim writes nothing and exits 1 unless --allow-empty.
 """
 
 
@@ -61,6 +65,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", type=Path, required=True, metavar="FILE", help="file to write")
     parser.add_argument("--format", choices=FORMATS, help="output format (default: from the --out suffix)")
     parser.add_argument("--url", metavar="URL", help="a dashboard URL (or just its ?query) whose view to export")
+    parser.add_argument("--force", action="store_true",
+                        help="replace a symlink at --out (the link itself, never the file it points to)")
+    parser.add_argument("--allow-empty", action="store_true", help="write the export even when no claim matches")
     add_store_flag(parser)
     add_filter_flags(parser)
     parser.epilog = EXAMPLES
@@ -89,16 +96,30 @@ def run(args: argparse.Namespace) -> int:
         return 1
     board = Board.from_snapshot(args.store, snapshot)
     view = views.build_view(board, filters, static=True)
+    if view.rows.height == 0 and not args.allow_empty:
+        print(f"claimboard export: no claim matches {filters.describe()!r} in snapshot {board.run_id}; nothing "
+              "written (pass --allow-empty to export an empty view)", file=sys.stderr)
+        return 1
     meta = export.provenance(board, filters, url=args.url)
+    targets = [args.out.parent / name for name in export.output_names(fmt, args.out.name)]
+    links = [str(path) for path in targets if path.is_symlink()]
+    if links and not args.force:
+        print(f"claimboard export: {', '.join(links)} is a symlink; refused (pass --force to replace the link "
+              "itself with the export)", file=sys.stderr)
+        return 1
     try:
         files = export.export_files(view, fmt, args.out.name, meta)
         args.out.parent.mkdir(parents=True, exist_ok=True)
+        replaced = {}
         for name, body in files.items():
-            (args.out.parent / name).write_bytes(body)
+            path = args.out.parent / name
+            replaced[name] = "symlink" if path.is_symlink() else "file" if path.exists() else None
+            atomic_write_bytes(path, body)  # temp sibling + rename: a failed write leaves the old file whole
     except (export.ExportError, OSError) as err:
         print(f"claimboard export: {err}", file=sys.stderr)
         return 1
     print(f"{filters.describe()} — {views.counts_line(view.rows)}, snapshot {board.run_id}")
     for name, body in files.items():
-        print(f"wrote {args.out.parent / name} ({len(body):,} bytes)")
+        was = f"; replaced the existing {replaced[name]}" if replaced[name] else ""
+        print(f"wrote {args.out.parent / name} ({len(body):,} bytes{was})")
     return 0

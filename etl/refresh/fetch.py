@@ -15,10 +15,8 @@ import hashlib
 import http.client
 import io
 import json
-import os
 import random
 import re
-import tempfile
 import time
 import urllib.error
 import urllib.request
@@ -34,6 +32,7 @@ import feedparser
 import numpy as np
 
 from etl.refresh.config import ArxivSource, FetchSettings, HFDailySource, RemoteSource
+from etl.store.atomic import atomic_write_bytes
 
 Progress = Callable[[str], None]
 
@@ -308,11 +307,7 @@ def raw_folder(store: Path, source_name: str) -> Path:
 def write_atomic(path: Path, data: bytes) -> None:
     """Readers see the old file or the new one, never half of one (the rename is atomic)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.NamedTemporaryFile(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp", delete=False) as tmp:
-        tmp.write(data)
-        tmp.flush()
-        os.fsync(tmp.fileno())
-    os.replace(tmp.name, path)
+    atomic_write_bytes(path, data)  # the one atomic writer (etl.store.atomic)
 
 
 def prune_raw(raw_root: Path, keep: int = 3, max_age_days: float = 30.0, now: float | None = None) -> list[Path]:

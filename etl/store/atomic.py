@@ -42,6 +42,12 @@ def atomic_write(path: Path, write: Callable[[Path], None]) -> None:
     fsync_path(path.parent)
 
 
+def atomic_write_bytes(path: Path, data: bytes) -> None:
+    """``data`` as the whole new content of ``path`` (see the module doc). A symlink at ``path``
+    is replaced by the file, never written through."""
+    atomic_write(path, lambda tmp: tmp.write_bytes(data))
+
+
 def atomic_write_json(path: Path, payload: dict) -> None:
     atomic_write(path, lambda tmp: tmp.write_text(json.dumps(payload, indent=2, default=str), encoding="utf-8"))
 

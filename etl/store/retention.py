@@ -9,8 +9,9 @@ atomically; call it under the store lock, after a run is recorded.
 from __future__ import annotations
 
 import os
-import tempfile
 from pathlib import Path
+
+from etl.store.atomic import atomic_write_bytes
 
 RUNS_LOG = "runs.jsonl"  # as etl.store.RUNS_LOG
 DEFAULT_MAX_BYTES = 10 * 1024 * 1024
@@ -40,18 +41,11 @@ def rotate_run_log(
         for number in range(archives - 1, 0, -1):
             if _archive(store, number).exists():
                 os.replace(_archive(store, number), _archive(store, number + 1))
-        _write_atomic(_archive(store, 1), b"".join(older))
-    _write_atomic(log, b"".join(keep))
+        atomic_write_bytes(_archive(store, 1), b"".join(older))
+    atomic_write_bytes(log, b"".join(keep))
     return True
 
 
 def _archive(store: Path, number: int) -> Path:
     return Path(store) / f"runs.{number}.jsonl"
 
-
-def _write_atomic(path: Path, data: bytes) -> None:
-    with tempfile.NamedTemporaryFile(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp", delete=False) as tmp:
-        tmp.write(data)
-        tmp.flush()
-        os.fsync(tmp.fileno())
-    os.replace(tmp.name, path)
