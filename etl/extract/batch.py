@@ -3,8 +3,14 @@ slices by a process pool."""
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import multiprocessing
 import os
+import signal
+import sys
+import threading
+import time
 from collections import deque
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
@@ -112,9 +118,38 @@ def extract_all(papers: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
         return _extract_slice(papers)
     texts = papers.select("paper_id", "title", "abstract")
     slices = (texts.slice(i, SLICE_ROWS) for i in range(0, texts.height, SLICE_ROWS))
-    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"),
+                             initializer=_die_with_parent, initargs=(os.getpid(),)) as pool:
         parts = list(_in_order(pool, _extract_slice, slices, in_flight=workers + 1))
     return pl.concat([c for c, _ in parts]), pl.concat([f for _, f in parts])
+
+
+#: PR_SET_PDEATHSIG from <linux/prctl.h>: the signal a process gets when its parent dies
+PR_SET_PDEATHSIG = 1
+WATCHDOG_SECONDS = 1.0
+
+
+def _die_with_parent(parent_pid: int) -> None:
+    """Worker initializer: a worker whose ETL process dies (even by SIGKILL) exits too, instead of
+    waiting forever on its pipe. On Linux the kernel sends SIGKILL (prctl PR_SET_PDEATHSIG); a
+    watchdog thread polling the parent pid covers other systems and a parent that died before
+    the prctl took effect."""
+    if sys.platform.startswith("linux"):
+        try:
+            libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+            libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+        except (OSError, AttributeError):
+            pass
+
+    def watch() -> None:
+        while True:
+            if os.getppid() != parent_pid:
+                os._exit(1)
+            time.sleep(WATCHDOG_SECONDS)
+
+    if os.getppid() != parent_pid:
+        os._exit(1)
+    threading.Thread(target=watch, name="claimboard-parent-watchdog", daemon=True).start()
 
 
 def _in_order(pool: ProcessPoolExecutor, fn, items, in_flight: int):
