@@ -9,6 +9,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from etl.ingest.files import NotRegularFile, open_regular
+
 ETL_DIR = Path(__file__).resolve().parent.parent
 #: a file modified this recently might change again within the same mtime tick: hash it next time too
 RACY_NS = 2_000_000_000
@@ -68,6 +70,10 @@ def hash_inputs(files: Sequence[Path], known: Mapping[str, list], now_ns: int) -
             else:
                 sha = file_sha256(path)
                 hashed.append(key)
+        except NotRegularFile as err:
+            # a FIFO or device named like a source: ingest refuses it by name, the rest still loads
+            hashes[key] = f"refused: {err}"
+            continue
         except OSError as err:
             unreadable[key] = err.strerror or str(err)
             continue
@@ -78,5 +84,6 @@ def hash_inputs(files: Sequence[Path], known: Mapping[str, list], now_ns: int) -
 
 
 def file_sha256(path: Path) -> str:
-    with open(path, "rb") as fh:
+    """sha256 of a regular file's bytes; NotRegularFile (never a wait) for a FIFO or a device."""
+    with open_regular(path) as fh:
         return hashlib.file_digest(fh, "sha256").hexdigest()
