@@ -13,8 +13,7 @@ from pathlib import Path
 
 from dashboard.filters import Filters, Flag, ViewOption, cli_flag, params_from_mapping
 from etl.commands.flags import add_store_flag
-from etl.store import StoreError, load_snapshot
-from etl.store.atomic import atomic_write_bytes
+from etl.store import StoreError, atomic_write_bytes, load_snapshot
 
 EXAMPLES = """\
 examples:

@@ -3,6 +3,7 @@
 This is the store's public API: the dashboard and the commands import from here only.
 """
 
+from etl.store.atomic import atomic_write_bytes
 from etl.store.csvsafe import csv_text, neutralise_cell, neutralise_formulas
 from etl.store.runs import RUNS_LOG, RunRecord, read_run_records, read_runs, record_run
 from etl.store.snapshots import (
@@ -27,7 +28,7 @@ from etl.store.snapshots import (
 )
 
 __all__ = [
-    "CURRENT", "DEFAULT_STORE", "ROW_GROUP_ROWS", "RUNS_LOG", "TABLES", "RunRecord", "ShrinkRefused", "Snapshot", "SnapshotStore",
+    "atomic_write_bytes", "CURRENT", "DEFAULT_STORE", "ROW_GROUP_ROWS", "RUNS_LOG", "TABLES", "RunRecord", "ShrinkRefused", "Snapshot", "SnapshotStore",
     "StoreError", "check_shrink", "current_run_id", "last_good_snapshot", "list_snapshots", "load_snapshot", "new_run_id", "prune", "publish",
     "csv_text", "neutralise_cell", "neutralise_formulas", "read_run_records", "read_runs", "record_run", "snapshots_dir", "write_snapshot",
 ]
