@@ -56,3 +56,47 @@ def test_refresh_with_a_fifo_in_a_source_folder_publishes_the_rest_and_names_it(
     (last,) = read_runs(store)
     assert last["status"] == "ok" and last["counts"]["papers"] == 4
     assert [e for e in last["errors"] if "pipe.jsonl" in e and "not a regular file" in e], last["errors"]
+
+
+# ---------------------------------------------------------------------------------------------
+# 3. a refresh right after `etl` with no change publishes nothing
+
+
+def test_a_refresh_right_after_etl_with_no_change_publishes_nothing(tmp_path: Path, capsys) -> None:
+    corpus = tmp_path / "corpus"
+    write_papers(corpus / "a.jsonl", range(4))
+    write_papers(corpus / "b.jsonl", range(4, 6))
+    store = tmp_path / "store"
+    assert main(["etl", "--quiet", "--source", str(corpus), "--store", str(store)]) == 0
+    published = current_run_id(store)
+    capsys.readouterr()
+    assert main(["refresh", "--quiet", "--source", str(corpus), "--store", str(store)]) == 0
+    assert "nothing changed" in capsys.readouterr().out
+    assert read_runs(store)[-1]["status"] == "unchanged"
+    assert current_run_id(store) == published and list_snapshots(store) == [published]
+    # the caches are primed too: one edited file is the only one parsed, one abstract re-extracted
+    records = [json.loads(line) for line in (corpus / "b.jsonl").read_text().splitlines()]
+    records[0]["abstract"] += " It also cuts cost by 20% compared to TGI."
+    (corpus / "b.jsonl").write_text("".join(json.dumps(r) + "\n" for r in records))
+    assert main(["refresh", "--quiet", "--source", str(corpus), "--store", str(store)]) == 0
+    last = read_runs(store)[-1]
+    assert last["status"] == "ok" and last["changes"] == {"new": 0, "changed": 1, "removed": 0}
+    assert last["cache"]["abstracts_extracted"] == 1 and last["cache"]["abstracts_reused"] == 5
+    assert last["cache"]["sources_parsed"] == [str(corpus / "b.jsonl")]
+
+
+def test_etl_is_still_a_full_run_and_reports_unreadable_files_by_name(tmp_path: Path) -> None:
+    corpus = tmp_path / "corpus"
+    write_papers(corpus / "a.jsonl", range(4))
+    store = tmp_path / "store"
+    assert main(["etl", "--quiet", "--source", str(corpus), "--store", str(store)]) == 0
+    assert main(["etl", "--quiet", "--source", str(corpus), "--store", str(store)]) == 0
+    last = read_runs(store)[-1]
+    assert last["status"] == "ok" and len(list_snapshots(store)) == 2  # etl always publishes
+    assert last["cache"]["abstracts_extracted"] == 4 and last["cache"]["abstracts_reused"] == 0
+    unreadable = write_papers(corpus / "locked.jsonl", range(4, 6))
+    unreadable.chmod(0)
+    if os.access(unreadable, os.R_OK):  # root reads it anyway
+        return
+    assert main(["etl", "--quiet", "--source", str(corpus), "--store", str(store)]) == 0
+    assert [e for e in read_runs(store)[-1]["errors"] if "locked.jsonl" in e]

@@ -6,10 +6,9 @@ import argparse
 from pathlib import Path
 
 from etl.commands.flags import add_quiet_flag, add_shrink_flags, add_store_flag
-from etl.pipeline import BUNDLED_CORPUS, DEFAULT_KEEP, Progress, run_etl
+from etl.pipeline import BUNDLED_CORPUS, DEFAULT_KEEP, Progress
+from etl.refresh import RefreshPlan, refresh
 from etl.report import print_run_summary, run_with_status
-from etl.store.lock import store_lock
-from etl.store.retention import rotate_run_log
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -35,13 +34,15 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    # through the refresh runner in full mode: everything re-read and re-extracted, but the
+    # refresh caches and input hashes primed, so a refresh right after it publishes nothing
+    plan = RefreshPlan(
+        store=args.store, sources=tuple(args.source or [BUNDLED_CORPUS]), keep=args.keep,
+        allow_shrink=args.allow_shrink, min_fraction=args.min_fraction,
+    )
+
     def etl(progress: Progress | None) -> dict:
-        with store_lock(args.store):
-            try:
-                return run_etl(args.source or [BUNDLED_CORPUS], args.store, keep=args.keep, progress=progress,
-                               allow_shrink=args.allow_shrink, min_fraction=args.min_fraction)
-            finally:
-                rotate_run_log(args.store)  # after the run is recorded, ok or failed
+        return refresh(plan, progress=progress, full=True)  # under the store lock; run log rotated after
 
     status, manifest = run_with_status(
         "ETL", etl, args.quiet, f"the previous snapshot (if any) is still current in {args.store}"

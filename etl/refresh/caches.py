@@ -54,13 +54,14 @@ class CachedReader:
     sha256: Mapping[str, str]
     ingest_code: str
     read_source: Callable[[Path], ingest.SourceRead] = ingest.read_source
+    reuse: bool = True  # False: parse every file (a full `etl`), still saving what it parsed
     reused: list[str] = field(default_factory=list)
     parsed: list[str] = field(default_factory=list)
     used_keys: set[str] = field(default_factory=set)
 
     def __call__(self, path: Path) -> ingest.SourceRead:
         sha = self.sha256.get(str(path))
-        if sha is not None and (cached := self._load(path, sha)) is not None:
+        if self.reuse and sha is not None and (cached := self._load(path, sha)) is not None:
             self.reused.append(str(path))
             return cached
         fresh = self.read_source(path)
@@ -123,12 +124,13 @@ class CachedExtractor:
 
     path: Path
     extract_fn: ExtractFn = extract.extract_all
+    reuse: bool = True  # False: extract every abstract (a full `etl`), still writing the cache
     reused: int = 0
     extracted: int = 0
 
     def __call__(self, papers: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
         keys = papers.select("paper_id", "content_hash")
-        cached = self._load().join(keys, on="content_hash", how="semi")
+        cached = (self._load() if self.reuse else self._empty()).join(keys, on="content_hash", how="semi")
         todo = papers.join(cached, on="content_hash", how="anti").unique("content_hash", maintain_order=True)
         # extraction uses paper_id only as a row key: keyed by content hash, its rows are reusable as they are
         claims, facts = self.extract_fn(todo.with_columns(paper_id=pl.col("content_hash")))
@@ -144,7 +146,11 @@ class CachedExtractor:
         try:
             return pl.read_parquet(self.path)
         except (OSError, pl.exceptions.PolarsError):
-            return pack_extraction(pl.DataFrame(schema=extract.CLAIM_SCHEMA), pl.DataFrame(schema=extract.FACT_SCHEMA))
+            return self._empty()
+
+    @staticmethod
+    def _empty() -> pl.DataFrame:
+        return pack_extraction(pl.DataFrame(schema=extract.CLAIM_SCHEMA), pl.DataFrame(schema=extract.FACT_SCHEMA))
 
 
 def pack_extraction(claims: pl.DataFrame, facts: pl.DataFrame) -> pl.DataFrame:

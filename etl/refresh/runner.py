@@ -106,8 +106,9 @@ def is_unchanged(current: dict | None, prepared: Prepared) -> bool:
     )
 
 
-def prepare(plan: RefreshPlan, replay: bool, progress: Progress | None) -> Prepared:
-    """Fetch remote sources, then hash every input file; raises SourceUnavailable if one cannot be read."""
+def prepare(plan: RefreshPlan, replay: bool, progress: Progress | None, strict: bool = True) -> Prepared:
+    """Fetch remote sources, then hash every input file; raises SourceUnavailable if one cannot be
+    read (unless not ``strict``: a full `etl` leaves such a file to ingest, which reports it by name)."""
     clock = StageClock()
     with clock.stage("fetch", progress):
         fetched = tuple(
@@ -120,23 +121,29 @@ def prepare(plan: RefreshPlan, replay: bool, progress: Progress | None) -> Prepa
         hashes = hash_inputs(files, read_json(stat_path) or {}, time.time_ns())
         write_cache_file(stat_path, lambda tmp: tmp.write_text(json.dumps(hashes.stat_cache), encoding="utf-8"))
         code = code_digest(PIPELINE_CODE)
-    if hashes.unreadable:
+    if hashes.unreadable and strict:
         problems = "; ".join(f"{path}: {why}" for path, why in hashes.unreadable.items())
         raise SourceUnavailable(f"cannot read {problems}")
     return Prepared(paths, fetched, hashes, code, clock.seconds, replay)
 
 
 def refresh(
-    plan: RefreshPlan, *, trigger: str = "manual", replay: bool = False, progress: Progress | None = None
+    plan: RefreshPlan, *, trigger: str = "manual", replay: bool = False, progress: Progress | None = None,
+    full: bool = False,
 ) -> dict:
     """Run one refresh; returns its run record (status "ok" or "unchanged").
 
     Raises LockHeld (nothing recorded) when another run holds the store; any other failure is
     recorded in runs.jsonl and raised, and the current snapshot stays current.
+
+    ``full`` is `claimboard etl`: every file parsed and every abstract extracted again, always
+    published, and an unreadable file reported by ingest instead of failing the run; but the
+    caches (stat cache, parsed sources, extractions) and the input hashes in the manifest are
+    written as by a refresh, so a refresh right after it with no change publishes nothing.
     """
     with store_lock(plan.store):
         try:
-            return _refresh_locked(plan, trigger, replay, progress)
+            return _refresh_locked(plan, trigger, replay, progress, full)
         finally:
             housekeeping(plan.store)
 
@@ -151,21 +158,21 @@ def housekeeping(store: Path) -> None:
         pass
 
 
-def _refresh_locked(plan: RefreshPlan, trigger: str, replay: bool, progress: Progress | None) -> dict:
+def _refresh_locked(plan: RefreshPlan, trigger: str, replay: bool, progress: Progress | None, full: bool) -> dict:
     started = datetime.now(UTC).isoformat()
     try:
-        prepared = prepare(plan, replay, progress)
+        prepared = prepare(plan, replay, progress, strict=not full)
     except Exception as err:
         record_run(plan.store, failed_record(plan, trigger, started, err))
         raise
     current = current_manifest(plan.store)
-    if is_unchanged(current, prepared):
+    if not full and is_unchanged(current, prepared):
         record = unchanged_record(plan, trigger, started, prepared, current)
         record_run(plan.store, record)
         return record
     cache = Path(plan.store) / CACHE_DIR
-    reader = CachedReader(cache / SOURCE_CACHE, prepared.hashes.sha256, code_digest(INGEST_CODE))
-    extractor = CachedExtractor(extraction_cache_path(plan.store))
+    reader = CachedReader(cache / SOURCE_CACHE, prepared.hashes.sha256, code_digest(INGEST_CODE), reuse=not full)
+    extractor = CachedExtractor(extraction_cache_path(plan.store), reuse=not full)
 
     def annotate(tables: Tables) -> dict:
         return {
