@@ -5,10 +5,12 @@ The snapshot stores are built once per test session (per xdist worker) from ``su
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from support.http_server import ScriptedServer
 from support.stores import tiled_store, write_handmade_store, write_pipeline_store
 
 
@@ -30,3 +32,11 @@ def pipeline_store(tmp_path_factory) -> Path:
 def big_store(tmp_path_factory) -> Path:
     """6,000 claims (500 copies of the hand-made 12; 5,500 with a model size): past the point cap."""
     return tiled_store(tmp_path_factory.mktemp("big") / "store", 500)
+
+
+@pytest.fixture
+def server() -> Iterator[ScriptedServer]:
+    """A scripted HTTP server on 127.0.0.1 (``support.http_server``), shut down after the test."""
+    scripted = ScriptedServer()
+    yield scripted
+    scripted.shutdown()

@@ -13,16 +13,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
-from test_fetch import HF_DAY, SETTINGS, TODAY, Reply, ScriptedServer, hf_source
+from support.http_server import HF_DAY, SETTINGS, TODAY, Reply, ScriptedServer, hf_source
 
 from etl.refresh.fetch import fetch_source, parse_hf_daily
-
-
-@pytest.fixture
-def server():
-    scripted = ScriptedServer()
-    yield scripted
-    scripted.shutdown()
 
 
 def hf_day_of(ids: list[str]) -> bytes:
