@@ -36,7 +36,7 @@ def write_cache_file(path: Path, write: Callable[[Path], None]) -> None:
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         atomic_write(path, write)
-    except OSError:
+    except (OSError, pl.exceptions.PolarsError):  # Polars wraps a full disk's EFBIG/ENOSPC
         pass
 
 
@@ -105,7 +105,7 @@ class CachedReader:
             (tmp / "read.json").write_text(json.dumps(meta), encoding="utf-8")
             atomic_replace_dir(tmp, entry)
             self.used_keys.add(key)
-        except OSError:  # as in write_cache_file
+        except (OSError, pl.exceptions.PolarsError):  # as in write_cache_file
             shutil.rmtree(tmp, ignore_errors=True)
 
 

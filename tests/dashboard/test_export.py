@@ -105,7 +105,8 @@ def test_cli_flags_and_url_give_the_same_csv(handmade_store, tmp_path, capsys):
 
 def test_cli_flag_overrides_the_same_url_parameter(handmade_store, tmp_path):
     out = tmp_path / "c.csv"
-    assert claimboard(["export", "--store", str(handmade_store), "--out", str(out), "--url", QUERY, "--baseline", "TGI"]) == 0
+    assert claimboard(["export", "--store", str(handmade_store), "--out", str(out), "--url", QUERY, "--baseline", "TGI",
+                       "--allow-empty"]) == 0  # no claim matches: refused without --allow-empty
     assert json.loads((tmp_path / "c.csv.meta.json").read_text())["query"] == "?metric=speedup&metric=throughput&baseline=TGI&gpus=..8"
 
 
