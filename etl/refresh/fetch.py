@@ -33,6 +33,7 @@ from urllib.parse import urlencode, urlsplit
 import feedparser
 import numpy as np
 
+from etl.ingest.records import ARXIV_ABS, HF_PAPER
 from etl.refresh.config import ArxivSource, FetchSettings, HFDailySource, RemoteSource
 
 Progress = Callable[[str], None]
@@ -60,6 +61,7 @@ class Record:
     authors: int | None
     upvotes: int | None
     source: str
+    url: str | None = None  # the paper's page: Hugging Face for HF daily papers, the abs page for arXiv
 
 
 RECORD_FIELDS = tuple(field.name for field in fields(Record))
@@ -195,6 +197,7 @@ def parse_hf_daily(data: bytes, source: str) -> Page:
                 authors=(len(authors) or None) if isinstance(authors, list) else None,  # [] is unknown, as for arXiv
                 upvotes=upvotes if isinstance(upvotes, int) and not isinstance(upvotes, bool) else None,
                 source=source,
+                url=HF_PAPER + _clean(paper["id"]),
             )
         )
     return Page(tuple(records), tuple(problems))
@@ -231,6 +234,7 @@ def parse_arxiv_feed(data: bytes, source: str) -> Page:
                 authors=len(entry.get("authors", [])) or None,
                 upvotes=None,
                 source=source,
+                url=ARXIV_ABS + match["id"],
             )
         )
     total = feed.feed.get("opensearch_totalresults", "")
