@@ -188,6 +188,7 @@ def run_etl(
                 + int(tables.facts["warning"].is_not_null().sum()),
             },
             "quarantine_by_reason": quarantine_by_reason(quarantine),
+            "warnings_by_kind": validate.warnings_by_kind(tables.claims, tables.facts),
         }
         if annotate:
             manifest |= annotate(tables)

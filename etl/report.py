@@ -34,6 +34,12 @@ def run_summary_tables(manifest: dict) -> list[Table]:
     for reason, n in run.quarantine_by_reason.items() or [("(none)", 0)]:
         quarantine.add_row(reason, str(n))
 
+    warnings = Table(title="flagged rows by warning (kept, marked in the dashboard)", min_width=MIN_WIDTH)
+    warnings.add_column("warning")
+    warnings.add_column("rows", justify="right")
+    for kind, n in (manifest.get("warnings_by_kind") or {}).items() or [("(none)", 0)]:
+        warnings.add_row(kind, str(n))
+
     stages = Table(title="seconds per stage", min_width=MIN_WIDTH)
     stages.add_column("stage")
     stages.add_column("seconds", justify="right")
@@ -41,7 +47,7 @@ def run_summary_tables(manifest: dict) -> list[Table]:
     for stage, seconds in own_seconds.items():
         stages.add_row(stage, f"{seconds:.2f}")
     stages.add_row("total", f"{sum(own_seconds.values()):.2f}")
-    return [totals, quarantine, stages]
+    return [totals, warnings, quarantine, stages]
 
 
 def print_run_summary(manifest: dict, store: Path, console: Console | None = None) -> None:

@@ -53,6 +53,17 @@ def flag_warnings(frame: pl.DataFrame, table: str) -> pl.DataFrame:
     return frame.with_columns(warning=pl.when(joined != "").then(joined).otherwise(None))
 
 
+def warnings_by_kind(*tables: pl.DataFrame) -> dict[str, int]:
+    """Rows flagged per warning reason (``WARNING_RULES``) over the tables' ``warning`` columns,
+    most frequent first. A row flagged for two reasons counts under both, so the counts can add
+    up to more than the flagged rows."""
+    reasons = [t["warning"].drop_nulls().str.split("; ").explode() for t in tables if "warning" in t.columns]
+    if not reasons:
+        return {}
+    counts = pl.concat(reasons).value_counts(name="rows").sort(["rows", "warning"], descending=[True, False])
+    return dict(counts.iter_rows())
+
+
 def quarantine_rows(
     frame: pl.DataFrame, source: pl.Expr, reasons: pl.DataFrame, hide: tuple[str, ...] = ()
 ) -> pl.DataFrame:

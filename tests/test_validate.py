@@ -23,7 +23,7 @@ def papers(**overrides) -> pl.DataFrame:
     row = {
         "paper_id": "p1", "title": "Fast: serving", "abstract": ABSTRACT, "system": "Fast",
         "is_systems": True, "published": dt.date(2024, 1, 2), "authors_count": 3, "upvotes": 1,
-        "sources": ["a.txt"], "content_hash": "0" * 64,
+        "sources": ["a.txt"], "content_hash": "0" * 64, "url": "https://arxiv.org/abs/2401.00001", "url_kind": "arxiv",
     } | overrides
     return pl.DataFrame([row], schema_overrides={"authors_count": pl.Int32, "upvotes": pl.Int32})
 

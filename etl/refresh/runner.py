@@ -23,9 +23,10 @@ from etl.refresh.caches import (
     read_json,
     write_cache_file,
 )
-from etl.refresh.config import Config, FetchSettings, RemoteSource
+from etl.refresh.config import Config, FetchSettings, RemoteSource, ResolveSettings
 from etl.refresh.fetch import FetchResult, fetch_source
 from etl.refresh.hashing import INGEST_CODE, PIPELINE_CODE, InputHashes, code_digest, hash_inputs
+from etl.refresh.resolve import ResolveResult, resolve_titles
 from etl.store import SnapshotStore, StoreError, current_run_id, new_run_id, record_run, snapshots_dir
 from etl.store.diff import paper_changes
 from etl.store.lock import store_lock
@@ -44,10 +45,12 @@ class RefreshPlan:
     remote: tuple[RemoteSource, ...] = ()
     fetch: FetchSettings | None = None
     keep: int = DEFAULT_KEEP
+    resolve: ResolveSettings | None = None  # listing titles -> arXiv ids and dates (etl.refresh.resolve)
 
 
 def plan_from_config(config: Config) -> RefreshPlan:
-    return RefreshPlan(config.store.dir, config.local_paths, config.remote_sources, config.fetch, config.store.keep)
+    return RefreshPlan(config.store.dir, config.local_paths, config.remote_sources, config.fetch, config.store.keep,
+                       config.resolve)
 
 
 def plan_for_store(store: Path) -> RefreshPlan:
@@ -75,9 +78,10 @@ class Prepared:
     code_sha256: str
     seconds: dict[str, float]
     replay: bool
+    resolved: ResolveResult | None = None
 
     def summary(self) -> dict:
-        return {
+        return ({"resolve": self.resolved.summary()} if self.resolved else {}) | {
             "inputs_sha256": self.hashes.sha256,
             "code_sha256": self.code_sha256,
             "replay": self.replay,
@@ -110,6 +114,11 @@ def prepare(plan: RefreshPlan, replay: bool, progress: Progress | None) -> Prepa
             fetch_source(source, plan.store, plan.fetch, replay=replay, progress=progress) for source in plan.remote
         )
     paths = plan.sources + tuple(f.path for f in fetched)
+    resolved = None
+    if plan.resolve is not None and plan.resolve.arxiv_titles and plan.fetch is not None:
+        with clock.stage("resolve", progress):
+            resolved = resolve_titles(plan.sources, plan.store, plan.fetch, plan.resolve, replay=replay, progress=progress)
+        paths += (resolved.path,) if resolved.path.exists() else ()
     with clock.stage("hash", progress):
         files, _ = ingest.expand_paths(paths)  # ingest reports directory errors itself
         stat_path = Path(plan.store) / CACHE_DIR / STAT_CACHE
@@ -119,7 +128,7 @@ def prepare(plan: RefreshPlan, replay: bool, progress: Progress | None) -> Prepa
     if hashes.unreadable:
         problems = "; ".join(f"{path}: {why}" for path, why in hashes.unreadable.items())
         raise SourceUnavailable(f"cannot read {problems}")
-    return Prepared(paths, fetched, hashes, code, clock.seconds, replay)
+    return Prepared(paths, fetched, hashes, code, clock.seconds, replay, resolved)
 
 
 def refresh(
