@@ -4,7 +4,7 @@ Two public APIs are fetched: Hugging Face daily papers (a JSON list per day) and
 (Atom, paged). Every response body is written under ``<store>/raw/<source>/<day | q-hash>/`` before
 it is parsed, so nothing fetched is lost and ``replay=True`` rebuilds a run offline from those files.
 
-Layout: pure parsers and URL builders first; ``_Client`` is the only code that touches the network
+Layout: pure parsers and URL builders first; ``Client`` is the only code that touches the network
 or the raw folder; ``fetch_source`` ties them together and never lets a source's failure escape as
 an exception: a source that is down or returns garbage yields a ``FetchResult`` with ``errors``.
 """
@@ -414,7 +414,7 @@ def _origin(url) -> tuple[str, int | None]:
     return ((url.hostname or "").lower(), port or DEFAULT_PORTS.get(url.scheme))
 
 
-class _Client:
+class Client:
     """A source's requests for one run: politeness, retries, the request cap, and the raw folder.
 
     Replaying, it reads the newest stored response for each request instead of the network.
@@ -604,7 +604,7 @@ def fetch_source(
     """
     report = progress or (lambda message: None)
     folder = raw_folder(store, source.name)
-    client = _Client(source.name, folder, settings, replay, report)
+    client = Client(source.name, folder, settings, replay, report)
     try:
         if isinstance(source, HFDailySource):
             harvest = _fetch_hf_daily(source, client, settings, today or datetime.now(timezone.utc).date())
@@ -637,7 +637,7 @@ def fetch_source(
     )
 
 
-def _fetch_hf_daily(source: HFDailySource, client: _Client, settings: FetchSettings, today: date) -> _Harvest:
+def _fetch_hf_daily(source: HFDailySource, client: Client, settings: FetchSettings, today: date) -> _Harvest:
     """One request per day; a failed day is reported and the other days are still fetched."""
     records: list[Record] = []
     errors: list[str] = []
@@ -654,14 +654,14 @@ def _fetch_hf_daily(source: HFDailySource, client: _Client, settings: FetchSetti
         except FetchError as exc:
             errors.append(str(exc))
             continue
-        page = _parse(parse_hf_daily, body.data, source.name)
+        page = parse_page(parse_hf_daily, body.data, source.name)
         records += page.records
         errors += _page_errors(source.name, request, body, page)
         client.report(f"{source.name} {day}: {len(page.records)} papers")
     return _Harvest(records, errors, capped=False)
 
 
-def _fetch_arxiv(source: ArxivSource, client: _Client, settings: FetchSettings) -> _Harvest:
+def _fetch_arxiv(source: ArxivSource, client: Client, settings: FetchSettings) -> _Harvest:
     """Pages of ``page_size`` until the feed's total is reached; a broken page ends the paging."""
     records: list[Record] = []
     errors: list[str] = []
@@ -677,7 +677,7 @@ def _fetch_arxiv(source: ArxivSource, client: _Client, settings: FetchSettings) 
             return _Harvest(records, errors, capped=True)
         except FetchError as exc:
             return _Harvest(records, errors + [str(exc)], capped=False)
-        page = _parse(parse_arxiv_feed, body.data, source.name)
+        page = parse_page(parse_arxiv_feed, body.data, source.name)
         records += page.records
         page_errors = _page_errors(source.name, request, body, page)
         errors += page_errors
@@ -687,7 +687,7 @@ def _fetch_arxiv(source: ArxivSource, client: _Client, settings: FetchSettings) 
             return _Harvest(records, errors, capped=False)
 
 
-def _parse(parser: Callable[[bytes, str], Page], data: bytes, source: str) -> Page:
+def parse_page(parser: Callable[[bytes, str], Page], data: bytes, source: str) -> Page:
     """A parser's page; one that raises (RecursionError, MemoryError on a hostile body...) fails
     that response only: the raw body is already kept, so a replay reproduces it."""
     try:

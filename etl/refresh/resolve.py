@@ -34,7 +34,7 @@ from etl.ingest.rules import RULES
 from etl.refresh.caches import CACHE_DIR, read_json, write_cache_file
 from etl.refresh.config import ResolveSettings
 from etl.refresh.fetch import (
-    CapReached, DeadlineReached, FetchError, FetchSettings, Request, _Client, _parse, parse_arxiv_feed, raw_folder, write_atomic,
+    CapReached, DeadlineReached, FetchError, FetchSettings, Request, Client, parse_page, parse_arxiv_feed, raw_folder, write_atomic,
 )
 
 Progress = Callable[[str], None]
@@ -117,7 +117,7 @@ def resolve_titles(
     cache_path, output = cache_dir / CACHE_NAME, cache_dir / OUTPUT_NAME
     cache: dict = read_json(cache_path) or {}
     papers = unresolved_papers(sources)
-    client = _Client(RAW_NAME, raw_folder(store, RAW_NAME), fetch, replay, report)
+    client = Client(RAW_NAME, raw_folder(store, RAW_NAME), fetch, replay, report)
     errors: list[str] = []
     looked_up, capped = 0, False
     for title in papers["title"]:
@@ -142,7 +142,7 @@ def resolve_titles(
                 errors.append(str(exc))
             continue
         looked_up += 1
-        page = _parse(parse_arxiv_feed, body.data, RAW_NAME)
+        page = parse_page(parse_arxiv_feed, body.data, RAW_NAME)
         if page.problems and not page.records:
             errors += [f"{RAW_NAME}: {request.url}: {problem}" for problem in page.problems]
             continue  # asked again next run
