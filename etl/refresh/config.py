@@ -101,6 +101,7 @@ class Config:
     schedule: Schedule | None
     fetch: FetchSettings
     sources: tuple[SourceConfig, ...]
+    corrections: Path | None = None  # [review] corrections; None: <store>/corrections.jsonl
 
     @property
     def local_paths(self) -> tuple[Path, ...]:
@@ -138,11 +139,14 @@ def load_config(path: Path) -> Config:
 def parse_config(data: dict[str, Any], path: Path) -> Config:
     """A parsed TOML document -> Config; ``path`` names the file in errors and anchors relative paths."""
     check = _Checker(path)
-    check.known_keys(data, "", {"store", "schedule", "fetch", "sources"})
+    check.known_keys(data, "", {"store", "schedule", "fetch", "sources", "review"})
     base_dir = path.absolute().parent
     store_table = check.table(data, "store", required=True)
     fetch_table = check.table(data, "fetch", required=True)
     schedule_table = check.table(data, "schedule", required=False)
+    review_table = check.table(data, "review", required=False) or {}
+    check.known_keys(review_table, "review", {"corrections"})
+    corrections = check.string(review_table, "review.corrections", default=None)
     sources = check.array_of_tables(data, "sources")
     if not sources:
         raise check.error("sources", "at least one [[sources]] entry is needed")
@@ -156,6 +160,7 @@ def parse_config(data: dict[str, Any], path: Path) -> Config:
         schedule=None if schedule_table is None else _schedule(check, schedule_table),
         fetch=_fetch(check, fetch_table),
         sources=parsed,
+        corrections=None if corrections is None else base_dir / corrections,
     )
 
 
