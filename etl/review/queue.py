@@ -6,7 +6,7 @@ A claim's priority adds up its reasons (each also named in ``why``):
 - a flagged value (the validate stage's ``warning``): 1.5;
 - a setting taken from the paper rather than the claim's own sentence (``*_from == "paper"``): 0.5 each;
 - an outlier against the same baseline and metric: the log-multiplier's |z| within its
-  (baseline, metric) group of at least ``OUTLIER_MIN_GROUP`` claims, when over ``OUTLIER_Z``: |z| - 1.
+  (baseline, metric) group of at least ``OUTLIER_MIN_GROUP`` claims, when over ``OUTLIER_Z``: |z|.
 
 Claims a reader already decided on (``correction_id`` set) are left out.
 """
@@ -40,7 +40,7 @@ def review_queue(claims: pl.DataFrame, limit: int | None = None) -> pl.DataFrame
     logm = pl.col("multiplier").log()
     z = ((logm - logm.mean().over(group)) / logm.std().over(group)).abs()
     big = (pl.len().over(group) >= OUTLIER_MIN_GROUP) & (z > OUTLIER_Z)
-    parts.append((pl.when(big).then(z - 1).otherwise(0.0),
+    parts.append((pl.when(big).then(z).otherwise(0.0),
                   pl.when(big).then(pl.format("outlier vs {} ({}): |z| {}", pl.col("baseline").fill_null("no baseline"),
                                               pl.col("metric"), z.round(1)))))
     scored = frame.with_columns(
