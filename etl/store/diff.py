@@ -78,8 +78,6 @@ class SnapshotDiff:
             "claims_added": sum(len(p.claims_added) for p in self.papers),
             "claims_changed": sum(len(p.claims_changed) for p in self.papers),
             "claims_withdrawn": sum(len(p.claims_withdrawn) for p in self.papers),
-            "corrections_added": len(self.corrections_added),
-            "corrections_stale": len(self.corrections_stale),
         }
 
 

@@ -27,8 +27,8 @@ import polars as pl
 
 from etl.store.atomic import atomic_replace_dir, atomic_write_json
 
-TABLES = ("papers", "claims", "facts", "quarantine", "corrections")
-#: tables a snapshot may lack (written before they existed): loaded as None, skipped when not given
+TABLES = ("papers", "claims", "facts", "quarantine")
+#: tables a snapshot may lack (older snapshots): written when given, loaded when present, else None
 OPTIONAL_TABLES = ("corrections",)
 CURRENT = "current"
 DEFAULT_STORE = Path("data/store")
@@ -68,7 +68,7 @@ def write_snapshot(store: Path, run_id: str, tables: dict[str, pl.DataFrame], ma
     tmp = snapshots_dir(store) / f".{run_id}.tmp"
     try:
         tmp.mkdir(parents=True, exist_ok=False)
-        for name in TABLES:
+        for name in (*TABLES, *OPTIONAL_TABLES):
             if name in OPTIONAL_TABLES and tables.get(name) is None:
                 continue
             tables[name].write_parquet(tmp / f"{name}.parquet", statistics=True, row_group_size=ROW_GROUP_ROWS)
@@ -122,8 +122,8 @@ def load_snapshot(store: Path, run_id: str | None = None) -> Snapshot | None:
         manifest = json.loads((path / "manifest.json").read_text(encoding="utf-8"))
         frames = {
             name: pl.read_parquet(path / f"{name}.parquet")
-            for name in TABLES
-            if name not in OPTIONAL_TABLES or (path / f"{name}.parquet").is_file()
+            for name in (*TABLES, *OPTIONAL_TABLES)
+            if name in TABLES or (path / f"{name}.parquet").is_file()
         }
     except (OSError, ValueError, pl.exceptions.PolarsError) as err:
         raise StoreError(f"snapshot {run_id} in {store} cannot be loaded: {err}") from err
@@ -176,8 +176,8 @@ class SnapshotStore:
             raise StoreError(f"manifest of {run_id or 'the current snapshot'} in {self.root}: {err}") from err
 
     def table_path(self, table: str, run_id: str | None = None) -> Path:
-        if table not in TABLES:
-            raise ValueError(f"unknown table {table!r}, expected one of {TABLES}")
+        if table not in TABLES and table not in OPTIONAL_TABLES:
+            raise ValueError(f"unknown table {table!r}, expected one of {TABLES + OPTIONAL_TABLES}")
         return self.path(run_id) / f"{table}.parquet"
 
     def scan(self, table: str, run_id: str | None = None) -> pl.LazyFrame:
