@@ -77,6 +77,8 @@ class ClaimSchema(pa.DataFrameModel):
     gpu_count: Optional[pl.Int64] = pa.Field(nullable=True)
     hardware: Optional[str] = pa.Field(nullable=True)
     warning: Optional[str] = pa.Field(nullable=True)
+    correction_id: Optional[str] = pa.Field(nullable=True)  # the reader's correction applied (etl.review)
+    extracted: Optional[str] = pa.Field(nullable=True)  # JSON: the extracted values that correction changed
 
     @pa.dataframe_check(error="low <= high")
     def low_le_high(cls, data: PolarsData) -> pl.LazyFrame:

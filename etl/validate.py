@@ -21,6 +21,8 @@ from etl.schemas import (
     empty_quarantine,
 )
 
+ORIGIN = ("correction_id", "extracted")
+
 #: (table, condition, reason): values kept but flagged so the dashboard can show them as such.
 WARNING_RULES: list[tuple[str, pl.Expr, str]] = [
     ("claims", pl.col("multiplier") > 1000, "multiplier over 1000x"),
@@ -156,6 +158,8 @@ def validate_facts(facts: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
 
 def validate_claims(claims: pl.DataFrame, papers: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Claims must belong to a valid paper and their offsets must point at their text."""
+    # origin columns of the review stage (etl.review): null on a claim no reader corrected
+    claims = claims.with_columns(pl.lit(None, dtype=pl.Utf8).alias(c) for c in ORIGIN if c not in claims.columns)
     flagged = flag_warnings(claims, "claims")
     if "abstract" in claims.columns:
         orphans = claims.join(papers.select("paper_id"), on="paper_id", how="anti")

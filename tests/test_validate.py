@@ -170,6 +170,9 @@ def test_unique_columns_skip_pandera_only_when_they_cannot_fail():
 
 def _validate_claims_by_joins(claims_frame: pl.DataFrame, papers_frame: pl.DataFrame):
     """validate_claims as plain joins, the way it was first written."""
+    claims_frame = claims_frame.with_columns(  # the review stage's origin columns, null when absent
+        pl.lit(None, dtype=pl.Utf8).alias(c) for c in ("correction_id", "extracted") if c not in claims_frame.columns
+    )
     orphans = claims_frame.join(papers_frame.select("paper_id"), on="paper_id", how="anti")
     reasons = pl.DataFrame({"index": range(orphans.height), "reason": "paper_id not in papers"},
                            schema={"index": pl.UInt32, "reason": pl.Utf8})

@@ -63,4 +63,5 @@ def plan_from_args(args: argparse.Namespace, config: Config | None) -> RefreshPl
         remote=base.remote,
         fetch=base.fetch,
         keep=args.keep or base.keep,
+        corrections=base.corrections,
     )

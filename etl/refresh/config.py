@@ -113,6 +113,7 @@ class Config:
     fetch: FetchSettings
     sources: tuple[SourceConfig, ...]
     resolve: ResolveSettings = ResolveSettings()
+    corrections: Path | None = None  # [review] corrections; None: <store>/corrections.jsonl
 
     @property
     def local_paths(self) -> tuple[Path, ...]:
@@ -150,12 +151,15 @@ def load_config(path: Path) -> Config:
 def parse_config(data: dict[str, Any], path: Path) -> Config:
     """A parsed TOML document -> Config; ``path`` names the file in errors and anchors relative paths."""
     check = _Checker(path)
-    check.known_keys(data, "", {"store", "schedule", "fetch", "sources", "resolve"})
+    check.known_keys(data, "", {"store", "schedule", "fetch", "sources", "resolve", "review"})
     base_dir = path.absolute().parent
     store_table = check.table(data, "store", required=True)
     fetch_table = check.table(data, "fetch", required=True)
     schedule_table = check.table(data, "schedule", required=False)
     resolve_table = check.table(data, "resolve", required=False)
+    review_table = check.table(data, "review", required=False) or {}
+    check.known_keys(review_table, "review", {"corrections"})
+    corrections = check.string(review_table, "review.corrections", default=None)
     sources = check.array_of_tables(data, "sources")
     if not sources:
         raise check.error("sources", "at least one [[sources]] entry is needed")
@@ -169,6 +173,7 @@ def parse_config(data: dict[str, Any], path: Path) -> Config:
         schedule=None if schedule_table is None else _schedule(check, schedule_table),
         fetch=_fetch(check, fetch_table),
         sources=parsed,
+        corrections=None if corrections is None else base_dir / corrections,
         resolve=ResolveSettings() if resolve_table is None else _resolve(check, resolve_table),
     )
 

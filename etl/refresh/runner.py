@@ -11,7 +11,7 @@ from pathlib import Path
 
 import polars as pl
 
-from etl import extract, ingest
+from etl import extract, ingest, review
 from etl.pipeline import BUNDLED_CORPUS, DEFAULT_KEEP, Progress, StageClock, Tables, run_etl
 from etl.refresh.caches import (
     CACHE_DIR,
@@ -46,11 +46,12 @@ class RefreshPlan:
     fetch: FetchSettings | None = None
     keep: int = DEFAULT_KEEP
     resolve: ResolveSettings | None = None  # listing titles -> arXiv ids and dates (etl.refresh.resolve)
+    corrections: Path | None = None  # the corrections file; None: <store>/corrections.jsonl
 
 
 def plan_from_config(config: Config) -> RefreshPlan:
     return RefreshPlan(config.store.dir, config.local_paths, config.remote_sources, config.fetch, config.store.keep,
-                       config.resolve)
+                       config.resolve, config.corrections)
 
 
 def plan_for_store(store: Path) -> RefreshPlan:
@@ -79,6 +80,7 @@ class Prepared:
     seconds: dict[str, float]
     replay: bool
     resolved: ResolveResult | None = None
+    corrections_sha256: str | None = None  # None: no corrections file
 
     def summary(self) -> dict:
         return ({"resolve": self.resolved.summary()} if self.resolved else {}) | {
@@ -96,10 +98,11 @@ class Prepared:
 
 
 def is_unchanged(current: dict | None, prepared: Prepared) -> bool:
-    """Same input bytes, same pipeline code, same extractor version as the current snapshot."""
+    """Same input bytes, same pipeline code, same extractor version, same corrections file as the current snapshot."""
     built_by = (current or {}).get("refresh", {})
     return (
         current is not None
+        and (current.get("corrections_file") or {}).get("sha256") == prepared.corrections_sha256
         and current.get("extractor_version") == extract.EXTRACTOR_VERSION
         and built_by.get("inputs_sha256") == prepared.hashes.sha256
         and built_by.get("code_sha256") == prepared.code_sha256
@@ -128,7 +131,8 @@ def prepare(plan: RefreshPlan, replay: bool, progress: Progress | None) -> Prepa
     if hashes.unreadable:
         problems = "; ".join(f"{path}: {why}" for path, why in hashes.unreadable.items())
         raise SourceUnavailable(f"cannot read {problems}")
-    return Prepared(paths, fetched, hashes, code, clock.seconds, replay, resolved)
+    corrections = review.file_sha256(review.corrections_path(plan.store, plan.corrections))
+    return Prepared(paths, fetched, hashes, code, clock.seconds, replay, resolved, corrections)
 
 
 def refresh(
@@ -165,6 +169,7 @@ def refresh(
         manifest = run_etl(
             prepared.paths, plan.store, keep=plan.keep, trigger=trigger, progress=progress,
             read_source=reader, extract_fn=extractor, manifest_extra={"refresh": prepared.summary()}, annotate=annotate,
+            corrections=plan.corrections,
         )
         reader.prune()
         return manifest
@@ -199,6 +204,7 @@ def unchanged_record(plan: RefreshPlan, trigger: str, started: str, prepared: Pr
         "finished": datetime.now(UTC).isoformat(),
         "current": current["run_id"],
         "counts": current.get("counts", {}),
+        "corrections": current.get("corrections"),
         "changes": {"new": 0, "changed": 0, "removed": 0},
         "errors": [],
         "refresh": prepared.summary(),

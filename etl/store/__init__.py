@@ -7,6 +7,7 @@ from etl.store.runs import RUNS_LOG, RunRecord, read_run_records, read_runs, rec
 from etl.store.snapshots import (
     CURRENT,
     DEFAULT_STORE,
+    OPTIONAL_TABLES,
     ROW_GROUP_ROWS,
     TABLES,
     Snapshot,
@@ -23,7 +24,7 @@ from etl.store.snapshots import (
 )
 
 __all__ = [
-    "CURRENT", "DEFAULT_STORE", "ROW_GROUP_ROWS", "RUNS_LOG", "TABLES", "RunRecord", "Snapshot", "SnapshotStore",
+    "CURRENT", "DEFAULT_STORE", "OPTIONAL_TABLES", "ROW_GROUP_ROWS", "RUNS_LOG", "TABLES", "RunRecord", "Snapshot", "SnapshotStore",
     "StoreError", "current_run_id", "list_snapshots", "load_snapshot", "new_run_id", "prune", "publish",
     "read_run_records", "read_runs", "record_run", "snapshots_dir", "write_snapshot",
 ]
