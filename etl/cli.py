@@ -23,6 +23,7 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "export": ("dashboard.commands.export", "export a filtered chart or its claims (png/svg/pdf/html/csv)"),
     "extract": ("etl.commands.extract", "extract claims and facts from a JSONL of abstracts (contract)"),
     "eval": ("etl.commands.eval", "score extraction against a gold JSONL (precision/recall/F1)"),
+    "review": ("etl.commands.review", "review queue as CSV and back (corrections), reviewed papers as gold"),
 }
 
 

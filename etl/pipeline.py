@@ -18,7 +18,7 @@ from pathlib import Path
 
 import polars as pl
 
-from etl import extract, ingest, normalise, validate
+from etl import extract, ingest, normalise, review, validate
 from etl.store import check_shrink, new_run_id, prune, publish, record_run, write_snapshot
 from etl.schemas import empty_quarantine
 
@@ -65,6 +65,8 @@ class Tables:
     claims: pl.DataFrame
     facts: pl.DataFrame
     quarantine: pl.DataFrame  # without run_id
+    corrections: pl.DataFrame | None = None  # one row per correction with its status (etl.review)
+    corrections_counts: dict | None = None  # the manifest's "corrections" key
 
 
 @dataclass
@@ -76,6 +78,8 @@ class Work:
     claims: pl.DataFrame | None = None  # raw until the claims are normalised
     facts: pl.DataFrame | None = None  # raw until the facts are normalised
     quarantined: list[pl.DataFrame] = field(default_factory=list)
+    corrections: review.CorrectionsFile | None = None  # the readers' decisions (etl.review)
+    applied: review.Applied | None = None
 
 
 def _extract(work: Work) -> None:
@@ -95,6 +99,16 @@ def _validate_papers_and_facts(work: Work) -> None:
 
 def _normalise_claims(work: Work) -> None:
     work.claims = normalise.normalise_claims(work.claims, work.facts)
+
+
+def _review(work: Work) -> None:
+    file = work.corrections
+    work.applied, bad = review.review_claims(
+        work.claims, work.papers, file.corrections if file else (), file.bad if file else (),
+        check=validate.validate_claims,
+    )
+    work.claims = work.applied.claims
+    work.quarantined.append(bad)
 
 
 def _validate_claims(work: Work) -> None:
@@ -117,19 +131,23 @@ STEPS = (
     Step("normalise", _normalise_papers_and_facts),
     Step("validate", _validate_papers_and_facts),
     Step("normalise", _normalise_claims),
+    Step("review", _review),  # readers' corrections, before validation: corrected rows pass the same checks
     Step("validate", _validate_claims),
 )
 
 
 def transform(
-    papers: pl.DataFrame, clock: StageClock, progress: Progress | None = None, extract_fn: ExtractFn = extract.extract_all
+    papers: pl.DataFrame, clock: StageClock, progress: Progress | None = None, extract_fn: ExtractFn = extract.extract_all,
+    corrections: review.CorrectionsFile | None = None,
 ) -> Tables:
     """Papers (as ingested) -> validated papers, claims, facts and the quarantine, by ``STEPS``."""
-    work = Work(papers, extract_fn)
+    work = Work(papers, extract_fn, corrections=corrections)
     for step in STEPS:
         with clock.stage(step.stage, progress):
             step.run(work)
-    return Tables(work.papers, work.claims, work.facts, pl.concat(work.quarantined))
+    applied = work.applied
+    return Tables(work.papers, work.claims, work.facts, pl.concat(work.quarantined),
+                  applied.corrections if applied else None, applied.counts() if applied else None)
 
 
 def quarantine_by_reason(quarantine: pl.DataFrame) -> dict[str, int]:
@@ -153,12 +171,14 @@ def run_etl(
     annotate: Callable[[Tables], Mapping[str, object]] | None = None,
     allow_shrink: bool = False,
     min_fraction: float = DEFAULT_MIN_FRACTION,
+    corrections: Path | None = None,
 ) -> dict:
     """Run the whole ETL on ``sources`` and publish a snapshot; returns the run's manifest.
 
     Raises the stage's error after recording a failed run; the previous snapshot stays current.
     ``manifest_extra`` adds fields to every run record (failed ones too); ``annotate`` adds
     fields computed from the finished tables (a refresh's new/changed/removed counts).
+    ``corrections``: the corrections file (default ``<store>/corrections.jsonl``), applied by the review step.
 
     A run whose sources yield no paper, or fewer than ``min_fraction`` of the current snapshot's,
     fails with ``ShrinkRefused`` (recorded, nothing published) unless ``allow_shrink``: a missing
@@ -178,7 +198,9 @@ def run_etl(
     try:
         with clock.stage("ingest", progress):
             ingested = ingest.ingest(list(sources), progress=progress, read_source=read_source)
-        tables = transform(ingested.papers, clock, progress, extract_fn)
+        with clock.stage("review", progress):
+            decisions = review.read_corrections(review.corrections_path(store, corrections))
+        tables = transform(ingested.papers, clock, progress, extract_fn, decisions)
         quarantine = pl.concat([ingested.quarantine, tables.quarantine]).select(
             pl.lit(run_id).alias("run_id"), *empty_quarantine().columns
         )
@@ -196,6 +218,9 @@ def run_etl(
                 + int(tables.facts["warning"].is_not_null().sum()),
             },
             "quarantine_by_reason": quarantine_by_reason(quarantine),
+            "warnings_by_kind": validate.warnings_by_kind(tables.claims, tables.facts),
+            "corrections": tables.corrections_counts,
+            "corrections_file": {"path": str(decisions.path), "sha256": decisions.sha256},
         }
         if annotate:
             manifest |= annotate(tables)
@@ -203,7 +228,8 @@ def run_etl(
             check_shrink(store, tables.papers.height, min_fraction, ingested.errors)
         with clock.stage("store", progress):
             manifest |= {"status": "ok", "finished": datetime.now(UTC).isoformat(), "stage_seconds": clock.seconds}
-            frames = {"papers": tables.papers, "claims": tables.claims, "facts": tables.facts, "quarantine": quarantine}
+            frames = {"papers": tables.papers, "claims": tables.claims, "facts": tables.facts, "quarantine": quarantine,
+                      "corrections": tables.corrections}
             write_snapshot(store, run_id, frames, manifest)
             publish(store, run_id)
             prune(store, keep)

@@ -27,12 +27,19 @@ def run_summary_tables(manifest: dict) -> list[Table]:
     totals.add_row("duplicates merged", str(run.merged_duplicates))
     for name in ("papers", "systems_papers", "claims", "facts", "warnings", "quarantine"):
         totals.add_row(name.replace("_", " "), str(run.counts.get(name, 0)))
+    totals.add_row("corrections", corrections_text(run))
 
     quarantine = Table(title="quarantined rows by reason", min_width=MIN_WIDTH)
     quarantine.add_column("reason")
     quarantine.add_column("rows", justify="right")
     for reason, n in run.quarantine_by_reason.items() or [("(none)", 0)]:
         quarantine.add_row(reason, str(n))
+
+    warnings = Table(title="flagged rows by warning (kept, marked in the dashboard)", min_width=MIN_WIDTH)
+    warnings.add_column("warning")
+    warnings.add_column("rows", justify="right")
+    for kind, n in (manifest.get("warnings_by_kind") or {}).items() or [("(none)", 0)]:
+        warnings.add_row(kind, str(n))
 
     stages = Table(title="seconds per stage", min_width=MIN_WIDTH)
     stages.add_column("stage")
@@ -41,7 +48,7 @@ def run_summary_tables(manifest: dict) -> list[Table]:
     for stage, seconds in own_seconds.items():
         stages.add_row(stage, f"{seconds:.2f}")
     stages.add_row("total", f"{sum(own_seconds.values()):.2f}")
-    return [totals, quarantine, stages]
+    return [totals, warnings, quarantine, stages]
 
 
 def print_run_summary(manifest: dict, store: Path, console: Console | None = None) -> None:
@@ -73,6 +80,15 @@ def run_with_status(
             return EXIT_FAILED, None
 
 
+def corrections_text(run: RunRecord) -> str:
+    """Readers' corrections of the run: applied (rejected, added), stale, invalid."""
+    c = run.corrections
+    if not c:
+        return "–"
+    return (f"{c.get('applied', 0)} applied ({c.get('rejected', 0)} rejected, {c.get('added', 0)} added), "
+            f"{c.get('stale', 0)} stale, {c.get('invalid', 0)} invalid")
+
+
 def changes_text(run: RunRecord) -> str:
     changes = run.changes
     return "–" if changes is None else f"+{changes['new']} ~{changes['changed']} -{changes['removed']}"
@@ -90,6 +106,9 @@ def describe_run(run: RunRecord) -> str:
         body = (f"published {run.run_id}: papers {changes_text(run)}, {run.counts.get('claims', 0)} claims, "
                 f"{run.counts.get('quarantine', 0)} quarantined")
     errors = run.all_errors
+    stale = run.corrections.get("stale", 0) + run.corrections.get("invalid", 0)
+    if stale:
+        body += f"; corrections: {corrections_text(run)}"
     return f"{head}: {body} in {seconds:.1f} s" + (f"; {len(errors)} source errors" if errors else "")
 
 
@@ -98,7 +117,7 @@ def runs_table(runs: Sequence[RunRecord]) -> Table:
     table.add_column("run", no_wrap=True, min_width=len("20261123T091700123456Z-1a2b3c"))
     table.add_column("by")
     table.add_column("status")
-    for name in ("papers", "claims", "quar.", "errors"):
+    for name in ("papers", "claims", "quar.", "errors", "stale corr."):
         table.add_column(name, justify="right")
     table.add_column("seconds per stage")
     colours = {"ok": "green", "unchanged": "cyan", "failed": "red"}
@@ -112,6 +131,7 @@ def runs_table(runs: Sequence[RunRecord]) -> Table:
             str(run.counts.get("claims", "–")),
             str(run.counts.get("quarantine", "–")),
             str(len(run.all_errors) + (run.status == "failed")),
+            str(run.corrections.get("stale", "–")) if run.corrections else "–",
             seconds or "–",
         )
     return table

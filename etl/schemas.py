@@ -26,8 +26,12 @@ from etl.vocab import (
 __all__ = [  # the vocabularies are re-exported: the dashboard reads them with the table shapes
     "GPU_COUNT_RANGE", "METRICS", "MODEL_SIZE_RANGE", "MULTIPLIER_MAX", "QUALIFIERS", "STAGES", "UNITS",
     "ClaimInAbstractSchema", "ClaimSchema", "FactSchema", "PaperSchema", "QuarantineSchema",
-    "QUARANTINE_COLUMNS", "empty_quarantine", "frame_dtypes",
+    "QUARANTINE_COLUMNS", "URL_KINDS", "empty_quarantine", "frame_dtypes",
 ]
+
+#: what a paper's ``url`` is: its arXiv abstract page, its Hugging Face paper page, or (no id
+#: known) an arXiv search for its title
+URL_KINDS = ("arxiv", "hf", "search")
 
 
 class PaperSchema(pa.DataFrameModel):
@@ -43,6 +47,8 @@ class PaperSchema(pa.DataFrameModel):
     upvotes: Optional[pl.Int32] = pa.Field(nullable=True, ge=0)
     sources: list[str]
     content_hash: str = pa.Field(str_length={"min_value": 64, "max_value": 64})
+    url: str = pa.Field(str_length={"min_value": 1})  # https://arxiv.org/abs/<id>, https://huggingface.co/papers/<id> or a title search
+    url_kind: str = pa.Field(isin=URL_KINDS)
 
     class Config:
         strict = "filter"
@@ -71,6 +77,8 @@ class ClaimSchema(pa.DataFrameModel):
     gpu_count: Optional[pl.Int64] = pa.Field(nullable=True)
     hardware: Optional[str] = pa.Field(nullable=True)
     warning: Optional[str] = pa.Field(nullable=True)
+    correction_id: Optional[str] = pa.Field(nullable=True)  # the reader's correction applied (etl.review)
+    extracted: Optional[str] = pa.Field(nullable=True)  # JSON: the extracted values that correction changed
 
     @pa.dataframe_check(error="low <= high")
     def low_le_high(cls, data: PolarsData) -> pl.LazyFrame:

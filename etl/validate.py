@@ -21,6 +21,8 @@ from etl.schemas import (
     empty_quarantine,
 )
 
+ORIGIN = ("correction_id", "extracted")
+
 #: (table, condition, reason): values kept but flagged so the dashboard can show them as such.
 WARNING_RULES: list[tuple[str, pl.Expr, str]] = [
     ("claims", pl.col("multiplier") > 1000, "multiplier over 1000x"),
@@ -51,6 +53,17 @@ def flag_warnings(frame: pl.DataFrame, table: str) -> pl.DataFrame:
     reasons = [pl.when(cond).then(pl.lit(reason)) for t, cond, reason in WARNING_RULES if t == table]
     joined = pl.concat_str(reasons, separator="; ", ignore_nulls=True)
     return frame.with_columns(warning=pl.when(joined != "").then(joined).otherwise(None))
+
+
+def warnings_by_kind(*tables: pl.DataFrame) -> dict[str, int]:
+    """Rows flagged per warning reason (``WARNING_RULES``) over the tables' ``warning`` columns,
+    most frequent first. A row flagged for two reasons counts under both, so the counts can add
+    up to more than the flagged rows."""
+    reasons = [t["warning"].drop_nulls().str.split("; ").explode() for t in tables if "warning" in t.columns]
+    if not reasons:
+        return {}
+    counts = pl.concat(reasons).value_counts(name="rows").sort(["rows", "warning"], descending=[True, False])
+    return dict(counts.iter_rows())
 
 
 def quarantine_rows(
@@ -145,6 +158,8 @@ def validate_facts(facts: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
 
 def validate_claims(claims: pl.DataFrame, papers: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Claims must belong to a valid paper and their offsets must point at their text."""
+    # origin columns of the review stage (etl.review): null on a claim no reader corrected
+    claims = claims.with_columns(pl.lit(None, dtype=pl.Utf8).alias(c) for c in ORIGIN if c not in claims.columns)
     flagged = flag_warnings(claims, "claims")
     if "abstract" in claims.columns:
         orphans = claims.join(papers.select("paper_id"), on="paper_id", how="anti")

@@ -6,7 +6,7 @@ The Pandera models (``etl.schemas``) check against them and the dashboard offers
 METRICS = ["throughput", "speedup", "latency", "memory", "energy", "cost", "compute", "scale"]
 UNITS = ["x", "%"]
 QUALIFIERS = ["up to", "average", "at least", "over", "about"]
-STAGES = ["ingest", "extract", "normalise", "validate", "store"]
+STAGES = ["ingest", "extract", "normalise", "review", "validate", "store"]
 
 MULTIPLIER_MAX = 1e6
 MODEL_SIZE_RANGE = (1e5, 1e13)

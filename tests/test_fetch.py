@@ -72,7 +72,8 @@ def test_hf_daily_fetches_each_day_normalises_and_keeps_raw_responses(server, tm
     assert result.path == tmp_path / "raw" / "hf-daily" / "normalised.jsonl"
     lines = [json.loads(line) for line in result.path.read_text().splitlines()]
     assert sorted(line["id"] for line in lines) == sorted(HF_IDS)
-    assert set(lines[0]) == {"id", "title", "abstract", "published", "authors", "upvotes", "source"}
+    assert set(lines[0]) == {"id", "title", "abstract", "published", "authors", "upvotes", "source", "url"}
+    assert lines[0]["url"] == f"https://huggingface.co/papers/{lines[0]['id']}"
     assert any("2026-11-23: 3 papers" in message for message in progress)
 
 

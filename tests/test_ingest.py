@@ -224,6 +224,7 @@ def test_jsonl_reads_fields_and_quarantines_bad_lines(tmp_path):
         "paper_id": "2401.12345", "title": "Paged Attention", "abstract": ABSTRACT_1,
         "published": date(2024, 1, 15), "authors_count": 3, "upvotes": 12,
         "sources": [str(path)], "content_hash": None,
+        "url": "https://arxiv.org/abs/2401.12345", "url_kind": None,  # url_kind is set once merged
     }
     assert first["content_hash"] == hashlib.sha256(f"Paged Attention\n{ABSTRACT_1}".encode()).hexdigest()
     assert (second["paper_id"], second["authors_count"]) == (paper_id("Case-Insensitive Keys"), 5)

@@ -32,7 +32,7 @@ NOISE = [
     "Mar 20",
     "Jan 7",
 ]
-ENTRY_KEYS = {"title", "abstract", "published", "authors_count", "upvotes", "arxiv_id", "source", "line"}
+ENTRY_KEYS = {"title", "abstract", "published", "authors_count", "upvotes", "arxiv_id", "url", "source", "line"}
 
 words = st.text(alphabet=string.ascii_letters, min_size=1, max_size=9)
 titles = (

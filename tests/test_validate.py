@@ -23,7 +23,7 @@ def papers(**overrides) -> pl.DataFrame:
     row = {
         "paper_id": "p1", "title": "Fast: serving", "abstract": ABSTRACT, "system": "Fast",
         "is_systems": True, "published": dt.date(2024, 1, 2), "authors_count": 3, "upvotes": 1,
-        "sources": ["a.txt"], "content_hash": "0" * 64,
+        "sources": ["a.txt"], "content_hash": "0" * 64, "url": "https://arxiv.org/abs/2401.00001", "url_kind": "arxiv",
     } | overrides
     return pl.DataFrame([row], schema_overrides={"authors_count": pl.Int32, "upvotes": pl.Int32})
 
@@ -170,6 +170,9 @@ def test_unique_columns_skip_pandera_only_when_they_cannot_fail():
 
 def _validate_claims_by_joins(claims_frame: pl.DataFrame, papers_frame: pl.DataFrame):
     """validate_claims as plain joins, the way it was first written."""
+    claims_frame = claims_frame.with_columns(  # the review stage's origin columns, null when absent
+        pl.lit(None, dtype=pl.Utf8).alias(c) for c in ("correction_id", "extracted") if c not in claims_frame.columns
+    )
     orphans = claims_frame.join(papers_frame.select("paper_id"), on="paper_id", how="anti")
     reasons = pl.DataFrame({"index": range(orphans.height), "reason": "paper_id not in papers"},
                            schema={"index": pl.UInt32, "reason": pl.Utf8})

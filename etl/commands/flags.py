@@ -76,4 +76,5 @@ def plan_from_args(args: argparse.Namespace, config: Config | None) -> RefreshPl
         keep=args.keep or base.keep,
         allow_shrink=getattr(args, "allow_shrink", False),
         min_fraction=base.min_fraction if getattr(args, "min_fraction", None) is None else args.min_fraction,
+        corrections=base.corrections,
     )

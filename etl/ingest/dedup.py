@@ -20,7 +20,7 @@ import pyarrow as pa
 from rapidfuzz import fuzz, process
 
 from etl.frames import take
-from etl.ingest.records import TITLE_HASH, content_hash_expr, normalised_title, paper_id_expr
+from etl.ingest.records import TITLE_HASH, content_hash_expr, normalised_title, paper_id_expr, url_rank, with_links
 from etl.ingest.rules import PAPER_SCHEMA, RULES
 
 
@@ -39,12 +39,16 @@ def merge_duplicates(records: pl.DataFrame) -> tuple[pl.DataFrame, int]:
     """
     if records.is_empty():
         return pl.DataFrame(schema=PAPER_SCHEMA), 0
+    if "url" not in records.columns:  # records made before links were kept
+        records = records.with_columns(url=pl.lit(None, pl.Utf8))
     frame = records.with_row_index("row").select(
         "row",
         "published",
         "authors_count",
         "upvotes",
         "sources",
+        "url",
+        url_rank=url_rank(pl.col("url")),
         key=normalised_title(pl.col("title")).str.replace_all(" ", ""),
         arxiv_id=pl.when(~pl.col("paper_id").str.contains(TITLE_HASH)).then(pl.col("paper_id")),
         abstract_chars=pl.col("abstract").str.len_chars(),
@@ -59,6 +63,7 @@ def merge_duplicates(records: pl.DataFrame) -> tuple[pl.DataFrame, int]:
         authors_count=pl.col("authors_count").max(),
         upvotes=pl.col("upvotes").max(),
         arxiv_id=pl.col("arxiv_id").min(),
+        url=pl.col("url").sort_by("url_rank").first(),
         sources=pl.col("sources").list.explode(keep_nulls=False, empty_as_null=False).unique().sort(),
         records=pl.len(),
     )
@@ -78,7 +83,7 @@ def merge_duplicates(records: pl.DataFrame) -> tuple[pl.DataFrame, int]:
     papers = papers.with_columns(
         papers[name].scatter(merged_rows, recomputed[name]) for name in recomputed.columns
     )
-    return papers.select(list(PAPER_SCHEMA)).cast(PAPER_SCHEMA), records.height - papers.height
+    return with_links(papers).select(list(PAPER_SCHEMA)).cast(PAPER_SCHEMA), records.height - papers.height
 
 
 def _group_keys(frame: pl.DataFrame, records: pl.DataFrame) -> pl.DataFrame:

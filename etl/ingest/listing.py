@@ -103,6 +103,7 @@ def _entry(source: str, line: int, title: str | None = None) -> dict:
         "authors_count": None,
         "upvotes": None,
         "arxiv_id": None,
+        "url": None,
         "source": source,
         "line": line,
     }
@@ -367,6 +368,7 @@ def _assemble_columns(rows: pl.DataFrame, creates: pl.Series) -> pl.DataFrame | 
         authors_count=pl.col("authors_count").drop_nulls().first(),
         upvotes=pl.col("upvotes").drop_nulls().first(),
         arxiv_id=pl.lit(None, pl.Utf8),
+        url=pl.lit(None, pl.Utf8),
         line=pl.col("line").first(),
     ).select(list(ENTRY_SCHEMA)).cast(ENTRY_SCHEMA)
 

@@ -4,6 +4,7 @@ plain-English reason (``[validation]``), and each record's paper id and content 
 from __future__ import annotations
 
 import hashlib
+from urllib.parse import quote_plus
 
 import polars as pl
 
@@ -27,6 +28,7 @@ def typed_entries(raw: pl.DataFrame) -> pl.DataFrame:
         pl.coalesce(to_int32(authors), names.list.len().cast(pl.Int32)).alias("authors_count"),
         to_int32(pl.col("upvotes").str.strip_chars()).alias("upvotes"),
         "arxiv_id",
+        pl.col("url").str.strip_chars(),
         "line",
     )
 
@@ -54,8 +56,9 @@ def split_valid(entries: pl.DataFrame, source: str) -> tuple[pl.DataFrame, pl.Da
         record=pl.struct([name for name in ENTRY_SCHEMA if name != "line"]).struct.json_encode(),
         reason="reason",
     )
+    arxiv_id = pl.coalesce(pl.col("arxiv_id"), pl.when(pl.col("url").str.contains(PAPER_PAGE)).then(pl.col("url")))
     records = cleaned.filter(pl.col("reason").is_null()).select(
-        paper_id=paper_id_expr(pl.col("title"), pl.col("arxiv_id")),
+        paper_id=paper_id_expr(pl.col("title"), arxiv_id),
         title="title",
         abstract="abstract",
         published="published",
@@ -63,6 +66,8 @@ def split_valid(entries: pl.DataFrame, source: str) -> tuple[pl.DataFrame, pl.Da
         upvotes="upvotes",
         sources=pl.concat_list(pl.lit(source)),
         content_hash=content_hash_expr(pl.col("title"), pl.col("abstract")),
+        url=link_expr(pl.col("url"), arxiv_id),
+        url_kind=pl.lit(None, pl.Utf8),  # set once duplicates are merged (``with_links``)
     )
     return records, quarantine
 
@@ -123,6 +128,72 @@ def _rejection_reason() -> pl.Expr:
 
 def quarantine_frame(rows: list[dict]) -> pl.DataFrame:
     return pl.DataFrame(rows, schema=QUARANTINE_COLUMNS)
+
+
+# --- links ------------------------------------------------------------------------------------
+
+ARXIV_ABS = "https://arxiv.org/abs/"
+HF_PAPER = "https://huggingface.co/papers/"
+ARXIV_SEARCH = "https://arxiv.org/search/?searchtype=title&query="
+#: a link that names a paper: an arXiv abs/pdf page or a Hugging Face paper page (Rust regex)
+PAPER_PAGE = r"(?i)^(?:https?://)?(?:www\.|export\.)?(?:arxiv\.org/(?:abs|pdf)|huggingface\.co/papers)/"
+HF_PAGE = r"(?i)^(?:https?://)?(?:www\.)?huggingface\.co/papers/"
+
+
+def link_expr(url: pl.Expr, arxiv_id: pl.Expr) -> pl.Expr:
+    """A record's paper page: the Hugging Face page when its link is one, else the arXiv abstract
+    page of its arXiv id (from the id field or an arXiv link), else null (``with_links`` then
+    makes it a title search). Any other link is not a paper page and is ignored."""
+    bare = arxiv_id_expr(arxiv_id)
+    return (
+        pl.when(url.str.contains(HF_PAGE) & bare.is_not_null()).then(pl.lit(HF_PAPER) + bare)
+        .when(bare.is_not_null()).then(pl.lit(ARXIV_ABS) + bare)
+    )
+
+
+def url_rank(url: pl.Expr) -> pl.Expr:
+    """Which of a paper's links wins when records merge: arXiv abstract page, then Hugging Face
+    page, then anything else (a title search, rebuilt from the merged title), then none."""
+    return (
+        pl.when(url.str.starts_with(ARXIV_ABS)).then(0)
+        .when(url.str.starts_with(HF_PAPER)).then(1)
+        .when(url.is_not_null()).then(2)
+        .otherwise(3)
+    )
+
+
+def with_links(papers: pl.DataFrame) -> pl.DataFrame:
+    """Every paper gets ``url`` (never null) and ``url_kind`` ("arxiv" | "hf" | "search"): its
+    page when a source named it, else an arXiv search for its title. Idempotent."""
+    if "url" not in papers.columns:
+        papers = papers.with_columns(url=pl.lit(None, pl.Utf8))
+    rank = url_rank(pl.col("url"))
+    search = pl.lit(ARXIV_SEARCH) + pl.col("title").map_batches(quote_titles, return_dtype=pl.Utf8)
+    return papers.with_columns(
+        url=pl.when(rank <= 1).then(pl.col("url")).otherwise(search),
+        url_kind=pl.when(rank == 0).then(pl.lit("arxiv")).when(rank == 1).then(pl.lit("hf")).otherwise(pl.lit("search")),
+    )
+
+
+#: ASCII characters quote_plus keeps as they are
+_URL_SAFE = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-~")
+
+
+def quote_titles(titles: pl.Series) -> pl.Series:
+    """``urllib.parse.quote_plus`` of each title: whole-column replacements for printable ASCII
+    titles (nearly all), quote_plus itself for the others."""
+    titles = titles.fill_null("")
+    ascii_rows = titles.str.contains(r"^[\x20-\x7e]*$")
+    # "%" first and " " -> "+" last, so no replacement rewrites what an earlier one wrote
+    specials = ["%", *(chr(c) for c in range(0x21, 0x7F) if chr(c) not in _URL_SAFE and chr(c) != "%")]
+    quoted = titles
+    for char in specials:
+        quoted = quoted.str.replace_all(char, f"%{ord(char):02X}", literal=True)
+    quoted = quoted.str.replace_all(" ", "+", literal=True)
+    others = (~ascii_rows).arg_true()
+    if len(others):
+        quoted = quoted.scatter(others, pl.Series([quote_plus(t) for t in titles.gather(others)], dtype=pl.Utf8))
+    return quoted
 
 
 # --- ids and hashes ---------------------------------------------------------------------------

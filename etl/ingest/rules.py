@@ -22,6 +22,8 @@ PAPER_SCHEMA: dict[str, pl.DataType] = {
     "upvotes": pl.Int32(),
     "sources": pl.List(pl.Utf8()),
     "content_hash": pl.Utf8(),
+    "url": pl.Utf8(),  # the paper's page (records.link_expr), else a title search (records.with_links)
+    "url_kind": pl.Utf8(),  # "arxiv" | "hf" | "search"; null in records until merged
 }
 
 #: what every reader produces: one row per entry, typed, not yet validated
@@ -32,6 +34,7 @@ ENTRY_SCHEMA: dict[str, pl.DataType] = {
     "authors_count": pl.Int32(),
     "upvotes": pl.Int32(),
     "arxiv_id": pl.Utf8(),
+    "url": pl.Utf8(),
     "line": pl.Int64(),
 }
 
@@ -43,6 +46,7 @@ RAW_SCHEMA: dict[str, pl.DataType] = {
     "authors": pl.Utf8(),
     "upvotes": pl.Utf8(),
     "arxiv_id": pl.Utf8(),
+    "url": pl.Utf8(),
     "line": pl.Int64(),
 }
 

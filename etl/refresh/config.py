@@ -68,6 +68,17 @@ class FetchSettings:
 
 
 @dataclass(frozen=True)
+class ResolveSettings:
+    """``[resolve]``: listing-page titles looked up in the arXiv API for their id and date
+    (``etl.refresh.resolve``), under the ``[fetch]`` politeness settings."""
+
+    arxiv_titles: bool = False
+    base_url: str = ARXIV_API_URL
+    max_titles: int = 50  # titles looked up per refresh; the rest wait for the next one
+    retry_days: int = 30  # a title not found is asked again after this many days
+
+
+@dataclass(frozen=True)
 class LocalSource:
     name: str
     path: Path  # a listing page (.txt), .jsonl or .csv file, or a folder of them
@@ -103,6 +114,8 @@ class Config:
     schedule: Schedule | None
     fetch: FetchSettings
     sources: tuple[SourceConfig, ...]
+    resolve: ResolveSettings = ResolveSettings()
+    corrections: Path | None = None  # [review] corrections; None: <store>/corrections.jsonl
 
     @property
     def local_paths(self) -> tuple[Path, ...]:
@@ -140,11 +153,15 @@ def load_config(path: Path) -> Config:
 def parse_config(data: dict[str, Any], path: Path) -> Config:
     """A parsed TOML document -> Config; ``path`` names the file in errors and anchors relative paths."""
     check = _Checker(path)
-    check.known_keys(data, "", {"store", "schedule", "fetch", "sources"})
+    check.known_keys(data, "", {"store", "schedule", "fetch", "sources", "resolve", "review"})
     base_dir = path.absolute().parent
     store_table = check.table(data, "store", required=True)
     fetch_table = check.table(data, "fetch", required=True)
     schedule_table = check.table(data, "schedule", required=False)
+    resolve_table = check.table(data, "resolve", required=False)
+    review_table = check.table(data, "review", required=False) or {}
+    check.known_keys(review_table, "review", {"corrections"})
+    corrections = check.string(review_table, "review.corrections", default=None)
     sources = check.array_of_tables(data, "sources")
     if not sources:
         raise check.error("sources", "at least one [[sources]] entry is needed")
@@ -158,6 +175,22 @@ def parse_config(data: dict[str, Any], path: Path) -> Config:
         schedule=None if schedule_table is None else _schedule(check, schedule_table),
         fetch=_fetch(check, fetch_table),
         sources=parsed,
+        corrections=None if corrections is None else base_dir / corrections,
+        resolve=ResolveSettings() if resolve_table is None else _resolve(check, resolve_table),
+    )
+
+
+def _resolve(check: _Checker, table: dict) -> ResolveSettings:
+    check.known_keys(table, "resolve", set(ResolveSettings.__dataclass_fields__))
+    enabled = table.get("arxiv_titles", False)
+    if not isinstance(enabled, bool):
+        raise check.error("resolve.arxiv_titles", f"expected true or false, got {enabled!r}")
+    defaults = ResolveSettings()
+    return ResolveSettings(
+        arxiv_titles=enabled,
+        base_url=check.url(table, "resolve.base_url", default=defaults.base_url),
+        max_titles=check.integer(table, "resolve.max_titles", default=defaults.max_titles, minimum=0),
+        retry_days=check.integer(table, "resolve.retry_days", default=defaults.retry_days, minimum=0),
     )
 
 

@@ -4,7 +4,7 @@ Two public APIs are fetched: Hugging Face daily papers (a JSON list per day) and
 (Atom, paged). Every response body is written under ``<store>/raw/<source>/<day | q-hash>/`` before
 it is parsed, so nothing fetched is lost and ``replay=True`` rebuilds a run offline from those files.
 
-Layout: pure parsers and URL builders first; ``_Client`` is the only code that touches the network
+Layout: pure parsers and URL builders first; ``Client`` is the only code that touches the network
 or the raw folder; ``fetch_source`` ties them together and never lets a source's failure escape as
 an exception: a source that is down or returns garbage yields a ``FetchResult`` with ``errors``.
 """
@@ -31,6 +31,7 @@ from urllib.parse import urlencode, urlsplit
 import feedparser
 import numpy as np
 
+from etl.ingest.records import ARXIV_ABS, HF_PAPER
 from etl.refresh.config import ArxivSource, FetchSettings, HFDailySource, RemoteSource
 from etl.store.atomic import atomic_write_bytes
 
@@ -59,6 +60,7 @@ class Record:
     authors: int | None
     upvotes: int | None
     source: str
+    url: str | None = None  # the paper's page: Hugging Face for HF daily papers, the abs page for arXiv
 
 
 RECORD_FIELDS = tuple(field.name for field in fields(Record))
@@ -194,6 +196,7 @@ def parse_hf_daily(data: bytes, source: str) -> Page:
                 authors=(len(authors) or None) if isinstance(authors, list) else None,  # [] is unknown, as for arXiv
                 upvotes=upvotes if isinstance(upvotes, int) and not isinstance(upvotes, bool) else None,
                 source=source,
+                url=HF_PAPER + _clean(paper["id"]),
             )
         )
     return Page(tuple(records), tuple(problems))
@@ -230,6 +233,7 @@ def parse_arxiv_feed(data: bytes, source: str) -> Page:
                 authors=len(entry.get("authors", [])) or None,
                 upvotes=None,
                 source=source,
+                url=ARXIV_ABS + match["id"],
             )
         )
     total = feed.feed.get("opensearch_totalresults", "")
@@ -405,7 +409,7 @@ def _origin(url) -> tuple[str, int | None]:
     return ((url.hostname or "").lower(), port or DEFAULT_PORTS.get(url.scheme))
 
 
-class _Client:
+class Client:
     """A source's requests for one run: politeness, retries, the request cap, and the raw folder.
 
     Replaying, it reads the newest stored response for each request instead of the network.
@@ -595,7 +599,7 @@ def fetch_source(
     """
     report = progress or (lambda message: None)
     folder = raw_folder(store, source.name)
-    client = _Client(source.name, folder, settings, replay, report)
+    client = Client(source.name, folder, settings, replay, report)
     try:
         if isinstance(source, HFDailySource):
             harvest = _fetch_hf_daily(source, client, settings, today or datetime.now(timezone.utc).date())
@@ -628,7 +632,7 @@ def fetch_source(
     )
 
 
-def _fetch_hf_daily(source: HFDailySource, client: _Client, settings: FetchSettings, today: date) -> _Harvest:
+def _fetch_hf_daily(source: HFDailySource, client: Client, settings: FetchSettings, today: date) -> _Harvest:
     """One request per day; a failed day is reported and the other days are still fetched."""
     records: list[Record] = []
     errors: list[str] = []
@@ -645,14 +649,14 @@ def _fetch_hf_daily(source: HFDailySource, client: _Client, settings: FetchSetti
         except FetchError as exc:
             errors.append(str(exc))
             continue
-        page = _parse(parse_hf_daily, body.data, source.name)
+        page = parse_page(parse_hf_daily, body.data, source.name)
         records += page.records
         errors += _page_errors(source.name, request, body, page)
         client.report(f"{source.name} {day}: {len(page.records)} papers")
     return _Harvest(records, errors, capped=False)
 
 
-def _fetch_arxiv(source: ArxivSource, client: _Client, settings: FetchSettings) -> _Harvest:
+def _fetch_arxiv(source: ArxivSource, client: Client, settings: FetchSettings) -> _Harvest:
     """Pages of ``page_size`` until the feed's total is reached; a broken page ends the paging."""
     records: list[Record] = []
     errors: list[str] = []
@@ -668,7 +672,7 @@ def _fetch_arxiv(source: ArxivSource, client: _Client, settings: FetchSettings) 
             return _Harvest(records, errors, capped=True)
         except FetchError as exc:
             return _Harvest(records, errors + [str(exc)], capped=False)
-        page = _parse(parse_arxiv_feed, body.data, source.name)
+        page = parse_page(parse_arxiv_feed, body.data, source.name)
         records += page.records
         page_errors = _page_errors(source.name, request, body, page)
         errors += page_errors
@@ -678,7 +682,7 @@ def _fetch_arxiv(source: ArxivSource, client: _Client, settings: FetchSettings) 
             return _Harvest(records, errors, capped=False)
 
 
-def _parse(parser: Callable[[bytes, str], Page], data: bytes, source: str) -> Page:
+def parse_page(parser: Callable[[bytes, str], Page], data: bytes, source: str) -> Page:
     """A parser's page; one that raises (RecursionError, MemoryError on a hostile body...) fails
     that response only: the raw body is already kept, so a replay reproduces it."""
     try:

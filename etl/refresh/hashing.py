@@ -28,8 +28,8 @@ INGEST_CODE = (*package_code("ingest"), "frames.py", "rules/ingest.toml")
 #: what shapes extraction: the extract package, its rules, the regex bridge, the vocabularies
 EXTRACT_CODE = (*package_code("extract"), "textscan.py", "vocab.py", "rules/extract.toml")
 #: everything that shapes a snapshot from its inputs: a change republishes even when no input changed
-PIPELINE_CODE = (*INGEST_CODE, *EXTRACT_CODE, "normalise.py", "validate.py", "schemas.py", "pipeline.py",
-                 "rules/aliases.toml")
+PIPELINE_CODE = (*INGEST_CODE, *EXTRACT_CODE, *package_code("review"), "normalise.py", "validate.py", "schemas.py",
+                 "pipeline.py", "rules/aliases.toml")
 
 
 def code_digest(names: Sequence[str]) -> str:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import polars as pl
 
-from etl import extract, ingest
+from etl import extract, ingest, review
 from etl.pipeline import BUNDLED_CORPUS, DEFAULT_KEEP, DEFAULT_MIN_FRACTION, Progress, StageClock, Tables, run_etl
 from etl.refresh.caches import (
     CACHE_DIR,
@@ -23,9 +23,10 @@ from etl.refresh.caches import (
     read_json,
     write_cache_file,
 )
-from etl.refresh.config import Config, FetchSettings, RemoteSource
+from etl.refresh.config import Config, FetchSettings, RemoteSource, ResolveSettings
 from etl.refresh.fetch import FetchResult, fetch_source, prune_raw
 from etl.refresh.hashing import INGEST_CODE, PIPELINE_CODE, InputHashes, code_digest, hash_inputs
+from etl.refresh.resolve import ResolveResult, resolve_titles
 from etl.store import SnapshotStore, StoreError, current_run_id, new_run_id, record_run, snapshots_dir
 from etl.store.diff import paper_changes
 from etl.store.lock import store_lock
@@ -45,13 +46,15 @@ class RefreshPlan:
     remote: tuple[RemoteSource, ...] = ()
     fetch: FetchSettings | None = None
     keep: int = DEFAULT_KEEP
+    resolve: ResolveSettings | None = None  # listing titles -> arXiv ids and dates (etl.refresh.resolve)
+    corrections: Path | None = None  # the corrections file; None: <store>/corrections.jsonl
     allow_shrink: bool = False  # publish even a run with no paper / far fewer than the current snapshot
     min_fraction: float = DEFAULT_MIN_FRACTION  # etl.store.check_shrink
 
 
 def plan_from_config(config: Config) -> RefreshPlan:
     return RefreshPlan(config.store.dir, config.local_paths, config.remote_sources, config.fetch, config.store.keep,
-                       min_fraction=config.store.min_fraction)
+                       config.resolve, config.corrections, min_fraction=config.store.min_fraction)
 
 
 def plan_for_store(store: Path) -> RefreshPlan:
@@ -79,9 +82,11 @@ class Prepared:
     code_sha256: str
     seconds: dict[str, float]
     replay: bool
+    resolved: ResolveResult | None = None
+    corrections_sha256: str | None = None  # None: no corrections file
 
     def summary(self) -> dict:
-        return {
+        return ({"resolve": self.resolved.summary()} if self.resolved else {}) | {
             "inputs_sha256": self.hashes.sha256,
             "code_sha256": self.code_sha256,
             "replay": self.replay,
@@ -96,10 +101,11 @@ class Prepared:
 
 
 def is_unchanged(current: dict | None, prepared: Prepared) -> bool:
-    """Same input bytes, same pipeline code, same extractor version as the current snapshot."""
+    """Same input bytes, same pipeline code, same extractor version, same corrections file as the current snapshot."""
     built_by = (current or {}).get("refresh", {})
     return (
         current is not None
+        and (current.get("corrections_file") or {}).get("sha256") == prepared.corrections_sha256
         and current.get("extractor_version") == extract.EXTRACTOR_VERSION
         and built_by.get("inputs_sha256") == prepared.hashes.sha256
         and built_by.get("code_sha256") == prepared.code_sha256
@@ -115,6 +121,11 @@ def prepare(plan: RefreshPlan, replay: bool, progress: Progress | None, strict: 
             fetch_source(source, plan.store, plan.fetch, replay=replay, progress=progress) for source in plan.remote
         )
     paths = plan.sources + tuple(f.path for f in fetched)
+    resolved = None
+    if plan.resolve is not None and plan.resolve.arxiv_titles and plan.fetch is not None:
+        with clock.stage("resolve", progress):
+            resolved = resolve_titles(plan.sources, plan.store, plan.fetch, plan.resolve, replay=replay, progress=progress)
+        paths += (resolved.path,) if resolved.path.exists() else ()
     with clock.stage("hash", progress):
         files, _ = ingest.expand_paths(paths)  # ingest reports directory errors itself
         stat_path = Path(plan.store) / CACHE_DIR / STAT_CACHE
@@ -124,7 +135,8 @@ def prepare(plan: RefreshPlan, replay: bool, progress: Progress | None, strict: 
     if hashes.unreadable and strict:
         problems = "; ".join(f"{path}: {why}" for path, why in hashes.unreadable.items())
         raise SourceUnavailable(f"cannot read {problems}")
-    return Prepared(paths, fetched, hashes, code, clock.seconds, replay)
+    corrections = review.file_sha256(review.corrections_path(plan.store, plan.corrections))
+    return Prepared(paths, fetched, hashes, code, clock.seconds, replay, resolved, corrections)
 
 
 def refresh(
@@ -184,7 +196,7 @@ def _refresh_locked(plan: RefreshPlan, trigger: str, replay: bool, progress: Pro
     manifest = run_etl(
         prepared.paths, plan.store, keep=plan.keep, trigger=trigger, progress=progress,
         read_source=reader, extract_fn=extractor, manifest_extra={"refresh": prepared.summary()}, annotate=annotate,
-        allow_shrink=plan.allow_shrink, min_fraction=plan.min_fraction,
+        corrections=plan.corrections, allow_shrink=plan.allow_shrink, min_fraction=plan.min_fraction,
     )
     reader.prune()
     return manifest
@@ -219,6 +231,7 @@ def unchanged_record(plan: RefreshPlan, trigger: str, started: str, prepared: Pr
         "finished": datetime.now(UTC).isoformat(),
         "current": current["run_id"],
         "counts": current.get("counts", {}),
+        "corrections": current.get("corrections"),
         "changes": {"new": 0, "changed": 0, "removed": 0},
         "errors": [],
         "refresh": prepared.summary(),

@@ -9,6 +9,7 @@ from etl.store.runs import RUNS_LOG, RunRecord, read_run_records, read_runs, rec
 from etl.store.snapshots import (
     CURRENT,
     DEFAULT_STORE,
+    OPTIONAL_TABLES,
     ROW_GROUP_ROWS,
     TABLES,
     Snapshot,
@@ -28,7 +29,8 @@ from etl.store.snapshots import (
 )
 
 __all__ = [
-    "atomic_write_bytes", "CURRENT", "DEFAULT_STORE", "ROW_GROUP_ROWS", "RUNS_LOG", "TABLES", "RunRecord", "ShrinkRefused", "Snapshot", "SnapshotStore",
-    "StoreError", "check_shrink", "current_run_id", "last_good_snapshot", "list_snapshots", "load_snapshot", "new_run_id", "prune", "publish",
-    "csv_text", "neutralise_cell", "neutralise_formulas", "read_run_records", "read_runs", "record_run", "snapshots_dir", "write_snapshot",
+    "CURRENT", "DEFAULT_STORE", "OPTIONAL_TABLES", "ROW_GROUP_ROWS", "RUNS_LOG", "TABLES", "RunRecord", "ShrinkRefused",
+    "Snapshot", "SnapshotStore", "StoreError", "atomic_write_bytes", "check_shrink", "csv_text", "current_run_id",
+    "last_good_snapshot", "list_snapshots", "load_snapshot", "neutralise_cell", "neutralise_formulas", "new_run_id",
+    "prune", "publish", "read_run_records", "read_runs", "record_run", "snapshots_dir", "write_snapshot",
 ]

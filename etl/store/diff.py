@@ -66,6 +66,8 @@ class SnapshotDiff:
     old_run: str
     new_run: str
     papers: tuple[PaperDiff, ...]
+    corrections_added: tuple[str, ...] = ()  # readers' corrections new in the newer snapshot
+    corrections_stale: tuple[str, ...] = ()  # corrections stale in the newer snapshot and not in the older
 
     def counts(self) -> dict[str, int]:
         statuses = [p.status for p in self.papers]
@@ -104,7 +106,20 @@ def paper_changes(old_papers: pl.DataFrame, new_papers: pl.DataFrame) -> dict[st
 
 
 def diff_snapshots(old: Snapshot, new: Snapshot) -> SnapshotDiff:
-    return SnapshotDiff(old.run_id, new.run_id, diff_tables(old.papers, old.claims, new.papers, new.claims))
+    added, stale = correction_changes(old.corrections, new.corrections)
+    return SnapshotDiff(old.run_id, new.run_id, diff_tables(old.papers, old.claims, new.papers, new.claims),
+                        added, stale)
+
+
+def correction_changes(old: pl.DataFrame | None, new: pl.DataFrame | None) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """(ids of corrections added, ids gone stale) between two snapshots' corrections tables."""
+    if new is None or new.is_empty():
+        return (), ()
+    before = dict(old.select("correction_id", "status").iter_rows()) if old is not None else {}
+    now = dict(new.select("correction_id", "status").iter_rows())
+    added = tuple(sorted(cid for cid in now if cid not in before))
+    stale = tuple(sorted(cid for cid, status in now.items() if status == "stale" and before.get(cid) != "stale"))
+    return added, stale
 
 
 def diff_tables(
@@ -225,7 +240,8 @@ def _start(row: dict) -> int:
 def diff_as_json(diff: SnapshotDiff) -> dict:
     """JSON-ready: dates become ISO strings when dumped with ``default=str``."""
     return {"old_run": diff.old_run, "new_run": diff.new_run, "counts": diff.counts(),
-            "papers": [asdict(p) for p in diff.papers]}
+            "papers": [asdict(p) for p in diff.papers], "corrections_added": list(diff.corrections_added),
+            "corrections_stale": list(diff.corrections_stale)}
 
 
 def render_diff(diff: SnapshotDiff) -> list[str]:
@@ -236,6 +252,9 @@ def render_diff(diff: SnapshotDiff) -> list[str]:
         f"papers: {c['papers_added']} added, {c['papers_changed']} changed, {c['papers_withdrawn']} withdrawn; "
         f"claims: {c['claims_added']} added, {c['claims_changed']} changed, {c['claims_withdrawn']} withdrawn",
     ]
+    if diff.corrections_added or diff.corrections_stale:
+        lines.append(f"corrections: {len(diff.corrections_added)} added, {len(diff.corrections_stale)} gone stale"
+                     + "".join(f"\n    stale: {cid}" for cid in diff.corrections_stale))
     if not diff.papers:
         lines.append("no differences")
     marks = {"added": "+", "changed": "~", "withdrawn": "-"}

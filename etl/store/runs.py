@@ -34,6 +34,7 @@ class RunRecord:
     inputs: tuple[dict, ...] = ()
     merged_duplicates: int = 0
     quarantine_by_reason: dict[str, int] = field(default_factory=dict)
+    corrections: dict[str, int] = field(default_factory=dict)  # applied/stale/invalid/rejected/added (etl.review)
     version: int = 1
     raw: dict = field(default_factory=dict, compare=False, repr=False)
 
@@ -56,6 +57,7 @@ class RunRecord:
             inputs=tuple(record.get("inputs") or ()),
             merged_duplicates=record.get("merged_duplicates", 0),
             quarantine_by_reason=record.get("quarantine_by_reason") or {},
+            corrections=record.get("corrections") or {},
             version=record.get("record_version", 1),
             raw=record,
         )

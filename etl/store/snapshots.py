@@ -28,6 +28,8 @@ import polars as pl
 from etl.store.atomic import atomic_replace_dir, atomic_write_json
 
 TABLES = ("papers", "claims", "facts", "quarantine")
+#: tables a snapshot may lack (older snapshots): written when given, loaded when present, else None
+OPTIONAL_TABLES = ("corrections",)
 CURRENT = "current"
 DEFAULT_STORE = Path("data/store")
 #: Parquet row groups of at most this many rows (docs/architecture.md, "Performance notes")
@@ -51,6 +53,7 @@ class Snapshot:
     claims: pl.DataFrame
     facts: pl.DataFrame
     quarantine: pl.DataFrame
+    corrections: pl.DataFrame | None = None  # each reader's correction and its status (etl.review)
 
 
 def new_run_id(now: datetime | None = None) -> str:
@@ -69,7 +72,9 @@ def write_snapshot(store: Path, run_id: str, tables: dict[str, pl.DataFrame], ma
     tmp = snapshots_dir(store) / f".{run_id}.tmp"
     try:
         tmp.mkdir(parents=True, exist_ok=False)
-        for name in TABLES:
+        for name in (*TABLES, *OPTIONAL_TABLES):
+            if name in OPTIONAL_TABLES and tables.get(name) is None:
+                continue
             tables[name].write_parquet(tmp / f"{name}.parquet", statistics=True, row_group_size=ROW_GROUP_ROWS)
         (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2, default=str), encoding="utf-8")
         atomic_replace_dir(tmp, final)
@@ -119,7 +124,11 @@ def load_snapshot(store: Path, run_id: str | None = None) -> Snapshot | None:
     path = snapshots_dir(store) / run_id
     try:
         manifest = json.loads((path / "manifest.json").read_text(encoding="utf-8"))
-        frames = {name: pl.read_parquet(path / f"{name}.parquet") for name in TABLES}
+        frames = {
+            name: pl.read_parquet(path / f"{name}.parquet")
+            for name in (*TABLES, *OPTIONAL_TABLES)
+            if name in TABLES or (path / f"{name}.parquet").is_file()
+        }
     except (OSError, ValueError, pl.exceptions.PolarsError) as err:
         raise StoreError(f"snapshot {run_id} in {store} cannot be loaded: {err}") from err
     return Snapshot(run_id=run_id, path=path, manifest=manifest, **frames)
@@ -209,8 +218,8 @@ class SnapshotStore:
             raise StoreError(f"manifest of {run_id or 'the current snapshot'} in {self.root}: {err}") from err
 
     def table_path(self, table: str, run_id: str | None = None) -> Path:
-        if table not in TABLES:
-            raise ValueError(f"unknown table {table!r}, expected one of {TABLES}")
+        if table not in TABLES and table not in OPTIONAL_TABLES:
+            raise ValueError(f"unknown table {table!r}, expected one of {TABLES + OPTIONAL_TABLES}")
         return self.path(run_id) / f"{table}.parquet"
 
     def scan(self, table: str, run_id: str | None = None) -> pl.LazyFrame:
