@@ -7,7 +7,6 @@ cut short...), so retries, timeouts, caps, raw storage and replay are exercised 
 from __future__ import annotations
 
 import json
-import re
 import time
 from dataclasses import replace
 from datetime import datetime, timedelta, timezone
@@ -27,6 +26,7 @@ from support.http_server import (
     Reply,
     ScriptedServer,
     arxiv_source,
+    atom_page,
     hf_source,
 )
 
@@ -34,14 +34,6 @@ from etl.refresh.config import HFDailySource
 from etl.refresh.fetch import backoff_delay, fetch_source, parse_retry_after, read_normalised
 
 # the ``server`` fixture (a ScriptedServer per test) is in tests/conftest.py
-
-
-def atom_page(keep: slice, total: int) -> bytes:
-    """The fixture feed with only the entries in ``keep`` and the given opensearch total."""
-    head, *entries = re.split(rb"(?=  <entry>)", ARXIV_FEED)
-    entries[-1] = entries[-1].replace(b"</feed>", b"")
-    head = re.sub(rb"(<opensearch:totalResults[^>]*>)\d+", rb"\g<1>" + str(total).encode(), head)
-    return head + b"".join(entries[keep]) + b"</feed>\n"
 
 
 def ids(result) -> list[str]:

@@ -1,5 +1,5 @@
 """Listing titles -> arXiv ids and dates through the arXiv API, over real HTTP on 127.0.0.1
-(the scripted server and the Atom fixture of test_fetch), then through a whole refresh."""
+(the scripted server and the Atom fixture of support.http_server), then through a whole refresh."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from dataclasses import replace
 from datetime import date
 
 import polars as pl
-from test_fetch import SETTINGS, Reply, ScriptedServer, atom_page, server  # noqa: F401 - server is a fixture
+from support.http_server import SETTINGS, Reply, ScriptedServer, atom_page
 
 from etl.refresh.config import ResolveSettings
 from etl.refresh.resolve import CACHE_NAME, title_key, resolve_titles

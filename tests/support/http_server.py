@@ -6,6 +6,7 @@ tests/conftest.py; test modules import the rest from here as ``support.http_serv
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 from dataclasses import dataclass, field
@@ -110,3 +111,11 @@ def hf_source(server: ScriptedServer, days_back: int = 0) -> HFDailySource:
 def arxiv_source(server: ScriptedServer, page_size: int = 100) -> ArxivSource:
     return ArxivSource(name="arxiv-dc", search_query="cat:cs.DC AND abs:throughput", page_size=page_size,
                        base_url=f"{server.url}/api/query")
+
+
+def atom_page(keep: slice, total: int) -> bytes:
+    """The fixture feed with only the entries in ``keep`` and the given opensearch total."""
+    head, *entries = re.split(rb"(?=  <entry>)", ARXIV_FEED)
+    entries[-1] = entries[-1].replace(b"</feed>", b"")
+    head = re.sub(rb"(<opensearch:totalResults[^>]*>)\d+", rb"\g<1>" + str(total).encode(), head)
+    return head + b"".join(entries[keep]) + b"</feed>\n"
