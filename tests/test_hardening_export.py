@@ -143,3 +143,12 @@ def test_an_export_matching_no_claim_says_so_and_exits_1_unless_allow_empty(form
     assert main(args) == 1
     assert "no claim matches" in capsys.readouterr().err and not out.exists()
     assert main([*args, "--allow-empty"]) == 0 and out.exists()
+
+
+def test_the_review_sheet_uses_the_same_rule_and_round_trips() -> None:
+    from etl.review.sheet import safe_cell, unsafe_cell
+    from etl.store import restore_cell
+
+    for text in ["=1+1", " =1+1", "\t=x", "\r@y", "-2x", "\uff1dx", "a=b", "'quoted", "plain"]:
+        assert safe_cell(text) == neutralise_cell(text)
+        assert unsafe_cell(safe_cell(text)) == text and restore_cell(neutralise_cell(text)) == text

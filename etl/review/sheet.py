@@ -5,9 +5,10 @@ the extractor gave it), ``priority`` and ``why``, the current value of every edi
 (``current_<field>``), an empty ``decision`` column (``accept``, ``reject`` or ``edit``), one
 ``set_<field>`` column per editable field for edits, ``note`` and ``who``.
 
-Cells are written through the csv module; a text cell starting with ``=``, ``+``, ``-``, ``@``,
-a tab or a carriage return is prefixed with ``'`` so a spreadsheet never runs it as a formula
-(the prefix is removed again on import).
+Cells are written through the csv module; a text cell starting with ``=``, ``+``, ``-``, ``@``
+(also after leading whitespace), a tab or a carriage return is prefixed with ``'`` so a spreadsheet
+never runs it as a formula (``etl.store.neutralise_cell``, the rule every CSV of the project
+follows; ``restore_cell`` removes the prefix again on import).
 
 Import is all or nothing: every bad row is reported by line and column and nothing is appended
 unless every row is good. Lists are written ``a; b``; ``null`` clears a nullable field.
@@ -32,10 +33,10 @@ from etl.review.corrections import (
     check_value,
     make_correction,
 )
+from etl.store import neutralise_cell, restore_cell
 
 ANCHOR_COLUMNS = ("paper_id", "text", "sentence", "metric")
 DECISIONS = {"accept": "accept", "reject": "reject", "edit": "set"}
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 NULL = "null"
 
 
@@ -58,12 +59,12 @@ def safe_cell(value: Any) -> str:
     if isinstance(value, list):
         value = "; ".join(safe_cell(v) if not isinstance(v, str) else v for v in value)
     text = str(value)
-    return "'" + text if text.startswith(FORMULA_START) else text
+    return neutralise_cell(text)
 
 
 def unsafe_cell(text: str) -> str:
     """The inverse of ``safe_cell``'s formula guard."""
-    return text[1:] if text.startswith("'") and text[1:].startswith(FORMULA_START) else text
+    return restore_cell(text)
 
 
 def editable_in(claims: pl.DataFrame) -> list[str]:

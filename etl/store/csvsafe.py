@@ -4,7 +4,8 @@ A cell that starts with ``=``, ``+``, ``-`` or ``@`` (or their full-width forms)
 leading whitespace, or that starts with a tab or carriage return, is prefixed with a single quote
 ``'``: spreadsheets then show it as text, and the value stays readable. Only text cells are
 touched: a number such as -3.5 in a numeric column stays a number. Every CSV the project writes
-goes through ``csv_text`` (the CLI export and the dashboard's CSV download share it).
+goes through ``csv_text`` (the CLI export and the dashboard's CSV download share it) or, when it
+writes rows itself, ``neutralise_cell`` (the review sheet, which reads cells back with ``restore_cell``).
 """
 
 from __future__ import annotations
@@ -24,6 +25,14 @@ def neutralise_cell(value: object) -> object:
     if isinstance(value, str) and re.match(FORMULA_RE, value):
         return QUOTE + value
     return value
+
+
+def restore_cell(text: str) -> str:
+    """The inverse of ``neutralise_cell`` for a cell read back (a spreadsheet round trip): the
+    leading ``'`` is dropped only where ``neutralise_cell`` would have added it."""
+    if text.startswith(QUOTE) and re.match(FORMULA_RE, text[1:]):
+        return text[1:]
+    return text
 
 
 def neutralise_formulas(frame: pl.DataFrame) -> pl.DataFrame:
