@@ -38,6 +38,9 @@ MAX_PAPERS = 8
 MAX_ITEMS = 50
 MAX_TEXT = 200
 MAX_COMPLAINTS = 20  # "not understood" messages listed for one link
+MAX_SORT = 3  # sort keys of the claims table (a client cannot ask for thousands)
+#: claims-table columns that sort (URL ``sort=multiplier:desc``)
+SORTABLE = ("title", "metric", "multiplier", "baseline", "hardware", "model_size", "gpu_count", "sentence", "warning")
 PREVIOUS = "previous"
 
 
@@ -304,6 +307,33 @@ class ViewOption:
         return value
 
 
+@dataclass(frozen=True)
+class SortKeys:
+    """The claims table's sort: ``sort=multiplier:desc&sort=title`` (at most ``MAX_SORT`` keys)."""
+
+    choices: tuple[str, ...] = SORTABLE
+    max_items: int = MAX_SORT
+    default: tuple = ()
+    multiple = True
+
+    def parse_one(self, raw: str) -> str:
+        column, _, direction = raw.strip().partition(":")
+        direction = direction or "asc"
+        if column not in self.choices:
+            raise ValueError(f"not a sortable column ({', '.join(self.choices)})")
+        if direction not in ("asc", "desc"):
+            raise ValueError("direction is asc or desc")
+        return f"{column}:{direction}"
+
+    def format_one(self, value: str) -> str:
+        return value.removesuffix(":asc")
+
+
+def sort_specs(keys: Iterable[str]) -> list[dict]:
+    """``("multiplier:desc",)`` -> ``[{"column_id": "multiplier", "direction": "desc"}]``."""
+    return [dict(zip(("column_id", "direction"), key.split(":", 1), strict=True)) for key in keys]
+
+
 def param(kind: Any, help: str, scope: str = "rows", metavar: str | None = None) -> Any:
     """A Filters field: its kind, CLI help and scope live in the field metadata."""
     return field(default=kind.default, metadata={"kind": kind, "help": help, "scope": scope, "metavar": metavar})
@@ -357,6 +387,8 @@ class Filters:
     x: str = param(ViewOption(tuple(X_AXES), "model_size"), "landscape x axis", scope="view")
     color: str = param(ViewOption(tuple(COLOR_BY), "metric"), "landscape colour", scope="view")
     focus: str = param(ViewOption(None, ""), "baseline whose claims the Baselines view lists", scope="view", metavar="NAME")
+    sort: tuple[str, ...] = param(SortKeys(), "claims-table sort, e.g. multiplier:desc (repeatable, at most 3)",
+                                  scope="view", metavar="COLUMN[:desc]")
 
     # ------------------------------------------------------------ parsing and printing
 

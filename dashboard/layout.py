@@ -1,14 +1,17 @@
 """The page: header, filter panel, caption, tabs, one container per view, export bar.
 
-Every text from the data goes into components as a plain string (Dash renders it as text);
-Markdown is used only for the claims-table sentence, fully escaped by ``views.highlighted``.
+Every text from the data goes into components as a plain string (Dash renders it as text). The
+tables are AG Grids (dash-ag-grid); their cells render as text too, and the claim sentence goes
+through the ``ClaimSentence`` renderer of assets/claimboard_grid.js, which builds React text nodes
+(never HTML) with the claim's number in a <mark>.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from dash import dash_table, dcc, html
+import dash_ag_grid as dag
+from dash import dcc, html
 
 from dashboard import views
 from dashboard.data import QUARANTINE_ROWS, Board
@@ -176,19 +179,22 @@ def content(board: Board | None = None) -> html.Main:
         view("baselines", [
             graph("baselines-graph"),
             html.Div(className="split", children=[
-                html.Div([html.H4("Per baseline"), data_table("baselines-table", [
-                    {"id": "baseline", "name": "Baseline"}, {"id": "claims", "name": "Claims"},
-                    {"id": "papers", "name": "Papers"}, {"id": "median", "name": "Median ×"}],
-                    page_size=15, sort_action="native")]),
+                html.Div([html.H4("Per baseline"), grid("baselines-table", [
+                    {"field": "baseline", "headerName": "Baseline", "flex": 2}, {"field": "claims", "headerName": "Claims"},
+                    {"field": "papers", "headerName": "Papers"}, {"field": "median", "headerName": "Median ×"}],
+                    page_size=15)]),
                 html.Div([html.H4("Claims against one baseline"),
                           # every baseline as options from the start, so a link's focus=... survives the page load
                           dcc.Dropdown(id="f-focus", options=board.options("baseline") if board else [],
                                        placeholder="pick a baseline (or click its box)"),
-                          data_table("focus-table", claim_columns(["title", "metric", "multiplier", "sentence"]),
-                                     page_size=10, sort_action="native", markdown_options={"html": False})]),
+                          grid("focus-table", claim_columns(["title", "metric", "multiplier", "sentence"]), page_size=10)]),
             ]),
         ]),
-        view("table", [claims_table()]),
+        # the link's sort= is applied to the grid by refreshClaims (assets/claimboard_grid.js)
+        view("table", [claims_table(),
+                       html.P("Click a row to add its paper to the comparison; click a header to sort "
+                              "(Ctrl+click for a second key).", className="field-hint")]),
+        dcc.Store(id="claims-refresh"),
     ])
 
 
@@ -212,32 +218,52 @@ def export_bar() -> html.Div:
     ])
 
 
-def data_table(table_id: str, columns: list[dict], **kwargs) -> dash_table.DataTable:
-    return dash_table.DataTable(
-        id=table_id,
-        columns=columns,
-        style_as_list_view=True,
-        style_cell={"textAlign": "left", "fontFamily": "inherit", "fontSize": 13, "padding": "6px 8px",
-                    "whiteSpace": "normal", "height": "auto"},
-        style_header={"fontWeight": 600, "backgroundColor": "#f8fafc"},
-        **kwargs,
+def grid(grid_id: str, columns: list[dict], *, page_size: int, **options) -> dag.AgGrid:
+    """A small client-side grid (rows sent whole by a callback), sortable, paged."""
+    return dag.AgGrid(
+        id=grid_id, columnDefs=columns, rowData=[], className="grid",
+        defaultColDef={"sortable": True, "resizable": True, "wrapText": True, "autoHeight": True, "minWidth": 80},
+        columnSize="responsiveSizeToFit",
+        dashGridOptions={"pagination": True, "paginationPageSize": page_size, "paginationPageSizeSelector": False,
+                         "domLayout": "autoHeight", "suppressCellFocus": True, "animateRows": False, **options},
+        style={"height": None},
     )
 
 
+#: claims-table column widths (flex) and renderers
+CLAIM_COLUMN_DEFS = {
+    "title": {"flex": 2, "minWidth": 160, "cellRenderer": "PaperLink"},
+    "multiplier": {"maxWidth": 90, "minWidth": 70},
+    "gpu_count": {"maxWidth": 80, "minWidth": 60},
+    "warning": {"minWidth": 60, "cellRenderer": "ClaimWarning"},
+    "sentence": {"flex": 4, "minWidth": 260, "cellRenderer": "ClaimSentence"},
+}
+
+
 def claim_columns(ids: list[str]) -> list[dict]:
-    return [{"id": c, "name": views.TABLE_COLUMNS[c], **({"presentation": "markdown"} if c == "sentence" else {})} for c in ids]
+    return [{"field": c, "colId": c, "headerName": views.TABLE_COLUMNS[c], **CLAIM_COLUMN_DEFS.get(c, {})} for c in ids]
 
 
-def claims_table() -> dash_table.DataTable:
-    """Server-paged and server-sorted, so a million claims never travel to the browser."""
-    return data_table("claims-table", claim_columns(list(views.TABLE_COLUMNS)), page_current=0, page_size=views.TABLE_PAGE_SIZE, page_action="custom",
-                       sort_action="custom", sort_mode="multi", sort_by=[],
-                       markdown_options={"html": False},
-                       tooltip_delay=0, style_data_conditional=[
-                           {"if": {"filter_query": '{warning} != ""'}, "backgroundColor": "#fffbeb"},
-                           {"if": {"column_id": "sentence"}, "minWidth": "320px"},
-                           {"if": {"column_id": "title"}, "maxWidth": "220px"},
-                       ])
+def claims_table() -> dag.AgGrid:
+    """Server-paged and server-sorted (AG Grid's infinite row model: each page is one
+    ``getRowsRequest`` answered by a callback), so a million claims never travel to the browser."""
+    return dag.AgGrid(
+        id="claims-table",
+        columnDefs=claim_columns(list(views.TABLE_COLUMNS)),
+        rowModelType="infinite",
+        className="grid grid--claims",
+        defaultColDef={"sortable": True, "resizable": True, "wrapText": True, "autoHeight": True, "minWidth": 70,
+                       "flex": 1},
+        dashGridOptions={
+            "pagination": True, "paginationPageSize": views.TABLE_PAGE_SIZE, "paginationPageSizeSelector": False,
+            "cacheBlockSize": views.TABLE_PAGE_SIZE, "maxBlocksInCache": 20, "infiniteInitialRowCount": 1,
+            "maxConcurrentDatasourceRequests": 1, "domLayout": "autoHeight", "suppressCellFocus": True,
+            "multiSortKey": "ctrl", "animateRows": False,
+            # set to {"urlSort": true} once the link's sort is applied: only then does a request's sort go to the URL
+            "context": {"urlSort": False},
+        },
+        style={"height": None},
+    )
 
 
 # ---------------------------------------------------------------- filled by callbacks

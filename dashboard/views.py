@@ -16,7 +16,7 @@ import polars as pl
 
 from dashboard import figures
 from dashboard.data import Board, Selection
-from dashboard.filters import MAX_PAPERS, X_AXES, Filters, format_params
+from dashboard.filters import MAX_PAPERS, MAX_SORT, MAX_TEXT, SORTABLE, X_AXES, Filters, format_params
 
 TABLE_PAGE_SIZE = 25
 PAPER_OPTIONS = 20  # papers the compare box lists for what is typed
@@ -31,7 +31,9 @@ TABLE_COLUMNS = {  # claims-table column id -> header
     "sentence": "Claim (number highlighted)",
     "warning": "⚠",
 }
+assert tuple(TABLE_COLUMNS) == SORTABLE  # the URL's sort= names the table's columns
 SORT_COLUMNS = {"title": "title", "model_size": "model_size_params"}  # table column -> frame column
+MAX_BLOCK = 100  # rows one grid request may ask for
 ARXIV_ID = re.compile(r"^\d{4}\.\d{4,5}(v\d+)?$")
 MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~&])")
 CSV_COLUMNS = [
@@ -260,6 +262,36 @@ def table_page(selection: Selection, page: int, sort_by: list[dict] | None) -> t
     return [table_record(r) for r in chunk.to_dicts()], pages
 
 
+def grid_sort(sort_model: object) -> list[dict]:
+    """An AG Grid ``sortModel`` from the client -> at most ``MAX_SORT`` valid sort specs
+    (anything of another shape, an unknown column or a repeated one is dropped)."""
+    specs: list[dict] = []
+    for item in sort_model[:MAX_SORT * 4] if isinstance(sort_model, list) else []:
+        if not isinstance(item, dict):
+            continue
+        column, direction = item.get("colId"), item.get("sort")
+        if column in TABLE_COLUMNS and direction in ("asc", "desc") and column not in [s["column_id"] for s in specs]:
+            specs.append({"column_id": column, "direction": direction})
+    return specs[:MAX_SORT]
+
+
+def table_rows(selection: Selection, start: object, end: object, sort_by: list[dict]) -> dict:
+    """One block of the claims grid (``getRowsResponse``): rows ``start:end`` (at most
+    ``MAX_BLOCK``) of the selection in ``sort_by`` order, and the row count."""
+    start = start if isinstance(start, int) and not isinstance(start, bool) and 0 <= start < 2**31 else 0
+    end = end if isinstance(end, int) and not isinstance(end, bool) and start < end else start + TABLE_PAGE_SIZE
+    count = min(end - start, MAX_BLOCK)
+    if start >= selection.height:
+        chunk = selection.board.claims.clear()
+    elif sort_by:
+        chunk = selection.board.claims[sorted_rows(selection, sort_by, start, count)]
+    elif selection.index is None:
+        chunk = selection.board.claims.slice(start, count)
+    else:
+        chunk = selection.board.claims[selection.index.slice(start, count)]
+    return {"rowData": [table_record(r) for r in chunk.to_dicts()], "rowCount": selection.height}
+
+
 def table_record(row: dict) -> dict:
     return {
         "id": row["claim_id"],
@@ -271,8 +303,10 @@ def table_record(row: dict) -> dict:
         "hardware": row["hardware"] or "—",
         "model_size": format_size(row["model_size_params"]),
         "gpu_count": row["gpu_count"],
-        "sentence": highlighted(row["sentence"], row["text"]),
+        "sentence": row["sentence"],  # plain text: the grid's ClaimSentence renderer marks ``number`` in it
+        "number": row["text"],
         "warning": row["warning"] or "",
+        **({"url": row["url"], "url_kind": row.get("url_kind")} if row.get("url") else {}),
     }
 
 
@@ -307,18 +341,23 @@ def paper_options(board: Board | None, typed: str | None, selected: list | None)
     if board is None:
         return []
     papers = board.papers
-    selected = [p for p in selected or [] if isinstance(p, str)][:MAX_PAPERS]
+    selected = [p for p in (selected if isinstance(selected, list) else [])[:MAX_PAPERS] if isinstance(p, str)]
     chosen = papers.filter(pl.col("paper_id").is_in(selected)) if selected else papers.clear()
-    needle = (typed or "").strip().lower()
+    needle = (typed if isinstance(typed, str) else "").strip().lower()[:MAX_TEXT]
     if needle:
         matches = most_upvoted(papers.filter(paper_search_text(board).str.contains(needle, literal=True)))
     else:
         matches = default_paper_options(board)
     options = pl.concat([chosen.select(matches.columns), matches]).unique("paper_id", keep="first", maintain_order=True)
-    return [
-        {"label": f"{r['system']}: {r['title']}" if r["system"] else r["title"], "value": r["paper_id"]}
-        for r in options.select("paper_id", "system", "title").to_dicts()
-    ]
+    return [{"label": paper_label(r["system"], r["title"]), "value": r["paper_id"]}
+            for r in options.select("paper_id", "system", "title").to_dicts()]
+
+
+def paper_label(system: str | None, title: str) -> str:
+    """"System: Title", unless the title already starts with the system's name."""
+    if not system or title.lower().startswith(system.lower()):
+        return title
+    return f"{system}: {title}"
 
 
 # ---------------------------------------------------------------- warm-up

@@ -63,10 +63,12 @@ def test_hostile_url_values_are_ignored_with_a_message_and_never_a_500(client, q
         assert word in notices, (word, notices[:500])
     assert len(notices) < 50_000  # a 100 KB value is not echoed back in full...
     # ...and every view renders from the same URL
-    for output in ("landscape-graph.figure", "side-graph.figure", "baselines-graph.figure", "claims-table.data", "view\"}.style"):
+    for output in ("landscape-graph.figure", "side-graph.figure", "baselines-graph.figure", "view\"}.style"):
         for tab in TABS:
             status, _ = client.call(output, {"url.search": query + f"&tab={tab}"})
             assert status in (200, 204), (output, tab, status)
+    status, _ = client.call("claims-table.getRowsResponse", {"url.search": query, "claims-table.getRowsRequest": {"startRow": 0, "endRow": 25}})
+    assert status == 200
 
 
 def test_the_url_sync_survives_hostile_queries(client):
@@ -98,33 +100,51 @@ BOGUS_EVENTS = [
     ("landscape-graph.clickData", {"points": [{"customdata": {"x": 1}}]}),
     ("baselines-graph.clickData", {"points": [{"x": 42}]}),
     ("baselines-graph.clickData", {"points": [{"x": None, "customdata": []}]}),
-    ("claims-table.active_cell", {"row": "0"}),
-    ("claims-table.active_cell", {"row": -99}),
-    ("claims-table.active_cell", [1, 2]),
-    ("claims-table.active_cell", {"row": 0}),  # with table data of the wrong shape below
+    ("claims-table.cellClicked", {"rowIndex": "0"}),
+    ("claims-table.cellClicked", {"rowIndex": -99}),
+    ("claims-table.cellClicked", [1, 2]),
+    ("claims-table.cellClicked", {"rowIndex": 10**30}),
+    ("claims-table.getRowsRequest", {"sortModel": "x", "context": {"urlSort": True}}),
+    ("claims-table.getRowsRequest", {"sortModel": [{"colId": "title", "sort": "asc"}] * 10_000, "context": {"urlSort": True}}),
+    ("claims-table.getRowsRequest", [None]),
 ]
 
 
 @pytest.mark.parametrize("prop, value", BOGUS_EVENTS, ids=[f"{p}-{i}" for i, (p, _) in enumerate(BOGUS_EVENTS)])
 def test_bogus_click_and_table_events_do_not_break_the_callback(client, prop, value):
-    values = {prop: value, "url.search": "", "claims-table.data": [["not", "a", "row"]] if prop.endswith("active_cell") else None}
+    values = {prop: value, "url.search": ""}
     status, _ = client.call("..url.search...f-metric.value", values, changed=prop)
     assert status in (200, 204), (prop, value, status)
 
 
 @pytest.mark.parametrize(
-    "page, sort_by",
+    "request_",
     [
-        ("abc", None), (10**30, None), (-5, None), (1.5, None), ({"p": 1}, None),
-        (0, [{"column_id": "no_such_column", "direction": "asc"}]),
-        (0, [{"column_id": "multiplier", "direction": "sideways"}]),
-        (0, [{"nope": 1}]), (0, "multiplier"), (0, [None]),
+        {"startRow": "abc"}, {"startRow": 10**30, "endRow": 10**31}, {"startRow": -5, "endRow": -1}, {"startRow": 1.5},
+        {"startRow": 0, "endRow": 25, "sortModel": [{"colId": "no_such_column", "sort": "asc"}]},
+        {"startRow": 0, "endRow": 25, "sortModel": [{"colId": "multiplier", "sort": "sideways"}]},
+        {"startRow": 0, "endRow": 25, "sortModel": [{"nope": 1}]}, {"sortModel": "multiplier"}, {"sortModel": [None]},
+        [1, 2], "x", {"startRow": 0, "endRow": 10**9},
     ],
 )
-def test_claims_table_paging_and_sorting_with_hostile_values(client, page, sort_by):
-    values = {"url.search": "?tab=table", "claims-table.page_current": page, "claims-table.sort_by": sort_by}
-    status, _ = client.call("claims-table.data", values, changed="claims-table.page_current")
-    assert status in (200, 204), (page, sort_by, status)
+def test_claims_grid_requests_with_hostile_values(client, request_):
+    values = {"url.search": "?tab=table", "claims-table.getRowsRequest": request_}
+    status, response = client.call("claims-table.getRowsResponse", values)
+    assert status in (200, 204), (request_, status)
+    if status == 200:
+        assert len(response["response"]["claims-table"]["getRowsResponse"]["rowData"]) <= 100
+
+
+def test_ten_thousand_sort_specs_cost_nothing(client):
+    """15.5: a getRowsRequest with 10,000 sort specs is cut to the first three distinct ones."""
+    import time
+
+    specs = [{"colId": c, "sort": d} for c in ("title", "metric", "multiplier", "baseline") for d in ("asc", "desc")] * 1250
+    started = time.perf_counter()
+    status, response = client.call("claims-table.getRowsResponse",
+                                   {"url.search": "?tab=table", "claims-table.getRowsRequest": {"startRow": 0, "endRow": 25, "sortModel": specs}})
+    assert status == 200 and time.perf_counter() - started < 2
+    assert response["response"]["claims-table"]["getRowsResponse"]["rowCount"] == 12
 
 
 def test_paper_search_with_hostile_text(client):
@@ -200,9 +220,9 @@ def test_client_events_of_any_shape_are_ignored_by_the_pure_helpers():
         assert first_point(bogus) == {} and clicked(bogus) is None
     assert clicked({"points": [{"customdata": ["2401.00001", 3]}]}) == "2401.00001"
     assert clicked({"points": [{"customdata": {"a": 1}}]}) is None
-    assert clicked_row({"row": 0}, [{"paper_id": "p"}]) == {"paper_id": "p"}
-    for cell, data in (({"row": 1}, [{}]), ({"row": -1}, [{}]), ({"row": True}, [{}]), ({"row": "0"}, [{}]), ([0], [{}]), ({"row": 0}, ["x"])):
-        assert clicked_row(cell, data) == {}
+    assert clicked_row({"rowIndex": 3, "colId": "title"}) == 3
+    for cell in ({"rowIndex": -1}, {"rowIndex": True}, {"rowIndex": "0"}, [0], None, {"rowIndex": 2**40}):
+        assert clicked_row(cell) is None
 
 
 def test_a_100kb_value_is_quoted_back_clipped():

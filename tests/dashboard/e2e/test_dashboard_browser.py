@@ -127,7 +127,7 @@ def test_a_link_focused_on_a_baseline_keeps_its_focus(dash_duo, handmade_store):
     dash_duo.start_server(create_app(handmade_store))
     dash_duo.wait_for_page(f"{dash_duo.server_url}/?tab=baselines&focus=TGI")
     # the table renders its header row first: wait for the header and at least two claims
-    wait_until(lambda: len(dash_duo.find_elements("#focus-table tbody tr")) >= 3, 15, "claims against TGI")
+    wait_until(lambda: len(dash_duo.find_elements("#focus-table .ag-center-cols-container .ag-row")) >= 2, 15, "claims against TGI")
     assert "focus=TGI" in dash_duo.driver.current_url
 
 
@@ -163,3 +163,48 @@ def test_readme_screenshot_of_the_landscape(dash_duo, pipeline_store):
     SCREENSHOT.parent.mkdir(exist_ok=True)
     assert dash_duo.driver.save_screenshot(str(SCREENSHOT))
     assert SCREENSHOT.stat().st_size > 50_000
+
+
+GRID_ROWS = """
+const rows = [...document.querySelectorAll(arguments[0] + ' .ag-center-cols-container .ag-row')];
+rows.sort((a, b) => Number(a.getAttribute('row-index')) - Number(b.getAttribute('row-index')));
+return rows.map(r => Object.fromEntries([...r.querySelectorAll('[col-id]')].map(c => [c.getAttribute('col-id'), c.innerText])));
+"""
+
+
+def grid_rows(dash_duo, grid: str = "#claims-table") -> list[dict]:
+    """Rendered rows of an AG Grid, top to bottom, as {column id: text} (read in one script: no stale elements)."""
+    return dash_duo.driver.execute_script(GRID_ROWS, grid)
+
+
+def cell_text(row: dict, col: str) -> str:
+    return row.get(col, "")
+
+
+def test_claims_grid_sorts_on_the_server_keeps_the_sort_in_the_link_and_marks_the_number(dash_duo, handmade_store):
+    dash_duo.start_server(create_app(handmade_store))
+    dash_duo.wait_for_page(f"{dash_duo.server_url}/?tab=table&sort=multiplier:desc")
+    wait_until(lambda: grid_rows(dash_duo) and cell_text(grid_rows(dash_duo)[0], "multiplier") == "10", 15,
+               "the link's sort applied: 10x first")
+    marks = dash_duo.find_elements('#claims-table .ag-row[row-index="0"] [col-id="sentence"] mark')
+    assert [m.text for m in marks] == ["10x"]
+    assert len(grid_rows(dash_duo)) == 12
+    # a header click sorts by the paper title, and the URL follows
+    dash_duo.find_element('#claims-table .ag-header-cell[col-id="title"] .ag-header-cell-label').click()
+    wait_until(lambda: "sort=title" in dash_duo.driver.current_url, 10, "the grid's sort in the URL")
+    wait_until(lambda: cell_text(grid_rows(dash_duo)[0], "title").startswith("<script>"), 10, "rows sorted by title")
+    link = dash_duo.driver.current_url
+    dash_duo.driver.get("about:blank")
+    dash_duo.wait_for_page(link)
+    wait_until(lambda: grid_rows(dash_duo) and cell_text(grid_rows(dash_duo)[0], "title").startswith("<script>"), 15,
+               "a shared link keeps the sort")
+    # a row click adds its paper to the comparison
+    index = [i for i, r in enumerate(grid_rows(dash_duo)) if cell_text(r, "title").startswith("MegaTrain")][0]
+    dash_duo.find_element(f'#claims-table .ag-center-cols-container .ag-row[row-index="{index}"] [col-id="metric"]').click()
+    wait_until(lambda: "papers=2401.00004" in dash_duo.driver.current_url, 10, "the clicked row's paper in the URL")
+    assert "sort=title" in dash_duo.driver.current_url
+    # a filter change asks the server again
+    dash_duo.find_element("#f-q").send_keys("tiny", Keys.ENTER)
+    wait_until(lambda: len(grid_rows(dash_duo)) == 1 and cell_text(grid_rows(dash_duo)[0], "multiplier") == "10", 10,
+               "the filtered rows")
+    assert no_alert(dash_duo.driver)
