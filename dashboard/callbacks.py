@@ -212,6 +212,7 @@ def export_outputs(board: Board | None, fmt: str, search: str | None, href: str 
     if board is None:
         return no_update, "Nothing to export: the store has no snapshot."
     filters = parse(search)
+    href = href if isinstance(href, str) and len(href) <= 4000 else None  # from the client: text, bounded
     meta = export.provenance(board, filters, url=href)
     name = f"{export.file_stem(filters, board)}.{fmt}"
     try:

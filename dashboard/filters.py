@@ -38,6 +38,7 @@ MAX_PAPERS = 8
 MAX_ITEMS = 50
 MAX_TEXT = 200
 MAX_COMPLAINTS = 20  # "not understood" messages listed for one link
+MAX_QUERY = 250_000  # characters of a URL query string read at all (the request body limit is 1 MB)
 MAX_SORT = 3  # sort keys of the claims table (a client cannot ask for thousands)
 #: claims-table columns that sort (URL ``sort=multiplier:desc``)
 SORTABLE = ("title", "metric", "multiplier", "baseline", "hardware", "model_size", "gpu_count", "sentence", "warning")
@@ -428,7 +429,11 @@ class Filters:
     @classmethod
     def from_query(cls, query: str | None) -> Parsed:
         """From ``?a=1&b=2``, ``a=1&b=2`` or a whole URL; never raises on bad input."""
+        if query is not None and not isinstance(query, str):  # url.search comes from the client
+            return Parsed(cls(), [f"the link's query is not text ({type(query).__name__}) and is ignored"])
         query = query or ""
+        if len(query) > MAX_QUERY:
+            return Parsed(cls(), [f"the link's query is {len(query):,} characters long (at most {MAX_QUERY:,}) and is ignored"])
         if "://" in query:
             query = urlsplit(query).query
         return cls.from_params(parse_qsl(query.lstrip("?"), keep_blank_values=False))

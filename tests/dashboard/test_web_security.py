@@ -230,3 +230,72 @@ def test_a_100kb_value_is_quoted_back_clipped():
 
     (message,) = Filters.from_query("?q=" + "A" * 100_000).ignored
     assert "100,000 characters" in message and len(message) < 300
+
+
+# ---------------------------------------------------------------- 15.5 / 15.12: body limit, odd inputs, headers
+
+
+def raw_post(client, body: bytes, headers: dict | None = None) -> tuple[int, bytes, dict]:
+    import urllib.error
+    import urllib.request
+
+    request = urllib.request.Request(client.base + "/_dash-update-component", data=body,
+                                     headers={"Content-Type": "application/json", **(headers or {})})
+    try:
+        with urllib.request.urlopen(request, timeout=60) as reply:
+            return reply.status, reply.read(), dict(reply.headers)
+    except urllib.error.HTTPError as err:
+        return err.code, err.read(), dict(err.headers)
+    except (ConnectionError, OSError) as err:  # the server may close the socket after refusing the body
+        return 413 if "413" in str(err) else -1, b"", {}
+
+
+def test_a_20_mb_post_gets_413(client):
+    from dashboard.app import MAX_REQUEST_BYTES
+
+    status, body, _ = raw_post(client, b"[" + b"1," * (10 << 20) + b"1]")
+    assert status == 413, (status, body[:200])
+    assert MAX_REQUEST_BYTES == 1 << 20
+
+
+def test_a_10_mb_compare_box_search_gets_413_and_a_large_one_a_bounded_answer(client):
+    from support.dash_client import Callback
+
+    (dep,) = [d for d in client.deps if d["output"].startswith("f-papers.options")]
+    box = Callback.of(dep, client.ids)
+    payload = box.payload({"f-papers.search_value": "x" * (10 << 20)}, ["f-papers.search_value"])
+    status, _, _ = raw_post(client, json.dumps(payload).encode())
+    assert status == 413
+    payload = box.payload({"f-papers.search_value": "spec" + "x" * 900_000}, ["f-papers.search_value"])
+    status, body, _ = raw_post(client, json.dumps(payload).encode())
+    assert status == 200 and len(body) < 10_000
+
+
+@pytest.mark.parametrize("search", [{"a": 1}, ["?metric=latency"], 12, True, "?" + "metric=latency&" * 40_000])
+def test_a_url_search_that_is_not_text_or_too_long_is_explained_not_a_500(client, search):
+    status, response = client.call("caption.children", {"url.search": search})
+    assert status == 200
+    assert "ignored" in text_of(response["response"]["notices"])
+    for output in ("landscape-graph.figure", "..url.search...f-metric.value"):
+        status, _ = client.call(output, {"url.search": search}, changed="url.search")
+        assert status in (200, 204), (output, status)
+    status, _ = client.call("claims-table.getRowsResponse", {"url.search": search, "claims-table.getRowsRequest": {"startRow": 0}})
+    assert status == 200
+
+
+def test_security_headers_on_pages_callbacks_and_assets(client):
+    import urllib.request
+
+    for path in ("/", "/_dash-layout", "/assets/claimboard.css", "/no-such-page"):
+        try:
+            reply = urllib.request.urlopen(client.base + path, timeout=30)
+        except urllib.error.HTTPError as err:  # noqa: F821 (urllib.error is imported with urllib.request)
+            reply = err
+        headers = reply.headers
+        assert headers["X-Content-Type-Options"] == "nosniff", path
+        assert headers["X-Frame-Options"] == "DENY", path
+        policy = headers["Content-Security-Policy"]
+        assert "frame-ancestors 'none'" in policy and "object-src 'none'" in policy, path
+        assert "'unsafe-inline'" not in policy.split("script-src")[1].split(";")[0], "inline scripts only by hash"
+    status, _, headers = raw_post(client, b"{}")
+    assert headers.get("X-Content-Type-Options") == "nosniff"
