@@ -124,3 +124,56 @@ def test_every_filter_field_is_a_cli_flag(capsys):
     help_text = capsys.readouterr().out
     for name in Filters.__dataclass_fields__:
         assert f"--{name}" in help_text
+
+
+def test_image_exports_are_queued_bounded_and_cached(board, monkeypatch):
+    """15.6: one render at a time, RENDER_WAITING more waiting, the rest refused as busy at once;
+    the same filter + snapshot + format is rendered once."""
+    import threading
+    import time
+
+    renders = []
+
+    def slow_render(fig, fmt):
+        renders.append(fmt)
+        time.sleep(0.5)
+        return b"%PDF-fake"
+
+    monkeypatch.setattr(export, "static_image", slow_render)
+    monkeypatch.setattr(export, "RENDERS", export.RenderQueue(waiting=2))
+    monkeypatch.setattr(export, "IMAGES", export.ImageCache(items=4))
+    queries = [f"?metric=speedup&gpus=..{n}" for n in range(1, 7)]  # six different charts at once
+    results: dict[str, object] = {}
+
+    def one(query):
+        try:
+            results[query] = exported(board, "pdf", query)[0]["out.pdf"]
+        except export.ExportBusy as err:
+            results[query] = err
+
+    started = time.perf_counter()
+    threads = [threading.Thread(target=one, args=(q,)) for q in queries]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    busy = [r for r in results.values() if isinstance(r, export.ExportBusy)]
+    assert len(busy) == 3 and len(renders) == 3
+    assert "busy" in str(busy[0]) and "try again" in str(busy[0])
+    assert time.perf_counter() - started < 2.5
+    # asked again: served from the cache, no new render
+    done = [q for q, r in results.items() if isinstance(r, bytes)]
+    assert exported(board, "pdf", done[0])[0]["out.pdf"] == b"%PDF-fake" and len(renders) == 3
+    # a bounded LRU
+    for n in range(10):
+        export.IMAGES.put(("x", str(n), "NEW", "png"), b"x")
+    assert len(export.IMAGES) == 4
+
+
+def test_a_busy_exporter_is_a_message_in_the_page(board, monkeypatch):
+    def busy(*_):
+        raise export.ExportBusy("The image exporter is busy; try again in a few seconds.")
+
+    monkeypatch.setattr(export, "cached_image", busy)
+    download, status = callbacks.export_outputs(board, "png", "?metric=speedup", "http://x/")
+    assert "busy" in status and download is callbacks.no_update
