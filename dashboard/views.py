@@ -73,9 +73,17 @@ def counts_line(rows: pl.DataFrame | Selection) -> str:
     return f"{plural(rows.height, 'claim')} from {plural(papers, 'paper')}"
 
 
-def subtitle(board: Board, rows: pl.DataFrame | Selection, static: bool) -> str | None:
-    """Files carry their provenance in the chart too; the screen has the header for that."""
-    return f"{counts_line(rows)} · ClaimBoard snapshot {board.run_id}" if static else None
+def subtitle(board: Board, rows: pl.DataFrame | Selection, static: bool, plotted: int | None = None,
+             notes: list[str] | None = None) -> str | None:
+    """Files carry their provenance in the chart too (the screen has the header for that), and
+    what the page says under the chart: "N of M claims plotted" and the not-plotted notes."""
+    if not static:
+        return None
+    counts = counts_line(rows)
+    if plotted is not None and plotted != rows.height:
+        counts = f"{plotted:,} of {counts} plotted"
+    lines = [f"{counts} · ClaimBoard snapshot {board.run_id}", *(notes or [])]
+    return "\n".join(lines)  # house_layout escapes each line and breaks them
 
 
 def build_view(board: Board, filters: Filters, *, static: bool = False) -> View:
@@ -86,10 +94,14 @@ def build_view(board: Board, filters: Filters, *, static: bool = False) -> View:
     selection = board.select(filters)
     title = filters.describe() if static else ""  # on screen the caption above the chart says it
     if filters.tab == "side":
-        return side_view(board, filters, selection, title, static)
-    if filters.tab == "baselines":
-        return baselines_view(board, filters, selection, title, static)
-    return landscape_view(board, filters, selection, title, static)
+        view = side_view(board, filters, selection, title, static)
+    elif filters.tab == "baselines":
+        view = baselines_view(board, filters, selection, title, static)
+    else:
+        view = landscape_view(board, filters, selection, title, static)
+    if not static:  # a fixed height: a chart drawn while its tab is hidden never collapses to 0
+        view.figure.layout.height = figures.CHART_HEIGHT
+    return view
 
 
 def landscape_view(board: Board, filters: Filters, selection: Selection, title: str, static: bool) -> View:
@@ -102,15 +114,15 @@ def landscape_view(board: Board, filters: Filters, selection: Selection, title: 
     shown = plottable.sample(figures.MAX_POINTS)
     # colours come from every plottable claim, so a sample never changes them
     top = None if filters.color == "metric" else figures.top_values(filters.color, plottable.column(filters.color))
-    fig = figures.landscape(
-        shown.frame(figures.LANDSCAPE_COLUMNS), x=filters.x, color=filters.color, selected=filters.papers,
-        title=title, subtitle=subtitle(board, selection, static), top=top, total=plottable.height,
-        webgl=not static and shown.height >= figures.WEBGL_FROM,
-    )
     sampled = figures.sample_note(shown.height, plottable.height) if shown.height < plottable.height else None
     notes = []
     if missing:
-        notes.append(f"{plural(missing, 'claim')} without a known {x_title.lower()} not plotted.")
+        notes.append(f"{plural(missing, 'claim')} without a known {X_WORDS[filters.x]} not plotted.")
+    fig = figures.landscape(
+        shown.frame(figures.LANDSCAPE_COLUMNS), x=filters.x, color=filters.color, selected=filters.papers,
+        title=title, subtitle=subtitle(board, selection, static, shown.height, [*([sampled] if sampled else []), *notes]), top=top, total=plottable.height,
+        webgl=not static and shown.height >= figures.WEBGL_FROM,
+    )
     return View(filters, selection, fig, notes, sampled)
 
 
@@ -139,16 +151,20 @@ def baselines_view(board: Board, filters: Filters, selection: Selection, title: 
     names = stats["baseline"].head(figures.MAX_BOXES).to_list()
     candidates = selection.where(pl.col("baseline").is_in(names))
     points = candidates.sample(figures.MAX_POINTS)
-    fig = figures.baselines(
-        points.frame(figures.BASELINE_POINT_COLUMNS), stats, focus=filters.focus, title=title,
-        subtitle=subtitle(board, selection, static), total=candidates.height,
-    )
     notes = []
     if stats.height > figures.MAX_BOXES:
         notes.append(f"Showing the {figures.MAX_BOXES} most claimed-against of {stats.height:,} baselines.")
+    unnamed = selection.height - int(stats["claims"].sum()) if stats.height else selection.height
+    if unnamed:
+        notes.append(f"{plural(unnamed, 'claim')} without a known baseline not plotted.")
     sampled = None
     if points.height < candidates.height:
         sampled = figures.sample_note(points.height, candidates.height, "points") + " The boxes use every claim."
+    fig = figures.baselines(
+        points.frame(figures.BASELINE_POINT_COLUMNS), stats, focus=filters.focus, title=title,
+        subtitle=subtitle(board, selection, static, candidates.height, [*([sampled] if sampled else []), *notes]),
+        total=candidates.height,
+    )
     return View(filters, selection, fig, notes, sampled, extra={"stats": stats})
 
 
@@ -161,6 +177,7 @@ def largest(selection: Selection, column: str, limit: int) -> pl.DataFrame:
     return selection.board.claims[top["row"]]
 
 
+X_WORDS = {"model_size": "model size", "gpus": "GPU count", "published": "publication date"}
 NO_MATCH = "No claims match these filters. Remove a filter, or start again with Reset."
 
 

@@ -155,7 +155,7 @@ def test_views_show_only_the_urls_tab():
 def test_landscape_notes_claims_without_the_x_value(board):
     fig, notes = callbacks.landscape_outputs(board, "?x=published")
     assert sum(len(t.x) for t in fig.data) == board.claims.filter(pl.col("published").is_not_null()).height
-    assert "2 claims without a known published not plotted." in text_of(notes)
+    assert "2 claims without a known publication date not plotted." in text_of(notes)
 
 
 def test_side_by_side_asks_for_papers_then_shows_facts_as_text(board):

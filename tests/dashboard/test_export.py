@@ -177,3 +177,17 @@ def test_a_busy_exporter_is_a_message_in_the_page(board, monkeypatch):
     monkeypatch.setattr(export, "cached_image", busy)
     download, status = callbacks.export_outputs(board, "png", "?metric=speedup", "http://x/")
     assert "busy" in status and download is callbacks.no_update
+
+
+def test_an_exported_chart_says_how_many_claims_it_plots_and_what_it_left_out(board):
+    """13: the export carries "N of M claims plotted" and the page's not-plotted notes."""
+    filters = Filters.from_query("?x=published").filters
+    view = build_view(board, filters, static=True)
+    subtitle = view.figure.layout.title.subtitle.text
+    assert subtitle.startswith("10 of 12 claims from 7 papers plotted")
+    assert "2 claims without a known publication date not plotted." in subtitle
+    assert view.notes == ["2 claims without a known publication date not plotted."]
+    baselines = build_view(board, Filters.from_query("?tab=baselines").filters, static=True).figure.layout.title.subtitle.text
+    assert "2 claims without a known baseline not plotted." in baselines
+    screen = build_view(board, filters)
+    assert screen.figure.layout.height == 540 and not screen.figure.layout.title.subtitle.text

@@ -178,3 +178,23 @@ def test_hover_label_names_the_system_once_and_escapes_everything():
     assert "vs &lt;raw&gt;" in label and "⚠ odd &amp; rare" in label and " · on " not in label
     assert figures.hover_label("PagedServe: x", "PagedServe", "s", "s", "vLLM", None, "A100", None).startswith(
         "<b>PagedServe: x</b>")  # the title already names it
+
+
+def test_log_axes_ticks_read_as_values(claims):
+    """13: 1x 2x 5x 10x ... on the multiplier axis, 1B 7B 70B 1T on model size, whole GPU counts."""
+    fig = figures.landscape(claims, x="model_size", color="metric")
+    y, x = fig.layout.yaxis, fig.layout.xaxis
+    assert y.type == "log" and y.tickmode == "array"
+    assert all(t.endswith("x") for t in y.ticktext) and "1x" in y.ticktext and "10x" in y.ticktext
+    assert x.type == "log" and {"7B", "70B", "1T"} <= set(x.ticktext)
+    assert all(t[-1] in "MBT" for t in x.ticktext)
+    gpus = figures.landscape(claims, x="gpus", color="metric").layout.xaxis
+    assert "8" in gpus.ticktext and all(t.isdigit() for t in gpus.ticktext)
+    assert figures.format_param_count(1.3e9) == "1.3B" and figures.format_multiplier(20) == "20x"
+
+
+def test_points_are_one_size_and_the_legend_sits_below_the_plot(claims):
+    """13: the size encoding (GPU count, with no legend) is dropped; the legend goes under the plot."""
+    fig = figures.landscape(claims, x="model_size", color="metric")
+    assert {t.marker.size for t in fig.data if t.name != "selected papers"} == {figures.MARKER_SIZE}
+    assert fig.layout.legend.orientation == "h" and fig.layout.legend.y < 0
