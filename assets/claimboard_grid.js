@@ -6,6 +6,7 @@
 (function () {
   var e = function () { return window.React.createElement.apply(window.React, arguments); };
 
+  var LEAD = 60;  /* characters of a sentence shown before the claim's number */
   var renderers = (window.dashAgGridComponentFunctions = window.dashAgGridComponentFunctions || {});
 
   /* The claim sentence with the claim's number (row field "number") in a <mark>. */
@@ -14,10 +15,14 @@
     var number = props.data && typeof props.data.number === "string" ? props.data.number : "";
     var at = number ? sentence.indexOf(number) : -1;
     if (at < 0) {
-      return e("span", { className: "claim-sentence" }, sentence);
+      return e("span", { className: "claim-sentence", title: sentence }, sentence);
     }
-    return e("span", { className: "claim-sentence" },
-      sentence.slice(0, at), e("mark", { className: "claim-number" }, number), sentence.slice(at + number.length));
+    /* rows are three lines tall: a long sentence starts a little before its number */
+    var start = at > LEAD ? sentence.lastIndexOf(" ", at - LEAD) : 0;
+    start = start > 0 ? start + 1 : 0;
+    return e("span", { className: "claim-sentence", title: sentence },
+      (start ? "…" : "") + sentence.slice(start, at), e("mark", { className: "claim-number" }, number),
+      sentence.slice(at + number.length));
   };
 
   /* A flagged claim: the warning as text, marked. */
@@ -56,6 +61,8 @@
       .map(function (c) { return c.colId + ":" + c.sort; });
   }
   var lastRows = null;
+  var NARROW_PX = 700;
+  var NARROW_HIDDEN = ["metric", "baseline", "hardware", "model_size", "gpu_count", "warning"];
   window.dash_clientside = window.dash_clientside || {};
   window.dash_clientside.claimboard = {
     /* The URL drives the claims grid: a new filter (the URL less its sort= keys) empties its row
@@ -78,6 +85,8 @@
             });
           }
           api.setGridOption("context", { urlSort: true });
+          /* a phone shows paper, multiplier and sentence only: no sideways scrolling */
+          api.setColumnsVisible(NARROW_HIDDEN, window.innerWidth > NARROW_PX);
           if (purge && !changed) { api.purgeInfiniteCache(); }
         });
       }

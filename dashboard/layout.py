@@ -105,7 +105,12 @@ def page(board: Board | None) -> html.Div:
                                                       html.Span("benchmark claims from ML-systems papers", className="brand-tag")]),
                 html.Div(id="header-info", className="header-info"),
             ]),
-            html.Div(className="body", children=[filter_panel(board), content(board)]),
+            html.Div(className="body", children=[
+                # on a phone the filters fold into a drawer (a CSS-only toggle): the chart comes first
+                html.Div(className="drawer-bar", children=dcc.Checklist(
+                    id="filters-open", options=[{"label": " ☰ Filters", "value": "open"}], value=[],
+                    className="drawer-button", inputClassName="drawer-toggle")),
+                filter_panel(board), content(board)]),
         ],
     )
 
@@ -161,7 +166,7 @@ def content(board: Board | None = None) -> html.Main:
         html.Div(id="counts", className="counts"),
         html.Div(id="notices"),
         html.Div(className="toolbar", children=[
-            dcc.Tabs(id="tabs", value="landscape", className="tabs",
+            dcc.Tabs(id="tabs", value="landscape", className="tabs", mobile_breakpoint=0,
                      children=[dcc.Tab(label=label, value=tab, className="tab", selected_className="tab--selected")
                                for tab, label in TAB_LABELS.items()]),
             export_bar(),
@@ -232,11 +237,11 @@ def grid(grid_id: str, columns: list[dict], *, page_size: int, **options) -> dag
 
 #: claims-table column widths (flex) and renderers
 CLAIM_COLUMN_DEFS = {
-    "title": {"flex": 2, "minWidth": 160, "cellRenderer": "PaperLink"},
+    "title": {"flex": 2, "minWidth": 110, "cellRenderer": "PaperLink"},
     "multiplier": {"maxWidth": 90, "minWidth": 70},
     "gpu_count": {"maxWidth": 80, "minWidth": 60},
     "warning": {"minWidth": 60, "cellRenderer": "ClaimWarning"},
-    "sentence": {"flex": 4, "minWidth": 260, "cellRenderer": "ClaimSentence"},
+    "sentence": {"flex": 4, "minWidth": 170, "cellRenderer": "ClaimSentence"},
 }
 
 
@@ -252,11 +257,12 @@ def claims_table() -> dag.AgGrid:
         columnDefs=claim_columns(list(views.TABLE_COLUMNS)),
         rowModelType="infinite",
         className="grid grid--claims",
-        defaultColDef={"sortable": True, "resizable": True, "wrapText": True, "autoHeight": True, "minWidth": 70,
-                       "flex": 1},
+        # the infinite row model has no autoHeight: rows are three lines tall, the sentence shown
+        # around its number (whole on hover)
+        defaultColDef={"sortable": True, "resizable": True, "wrapText": True, "minWidth": 56, "flex": 1},
         dashGridOptions={
             "pagination": True, "paginationPageSize": views.TABLE_PAGE_SIZE, "paginationPageSizeSelector": False,
-            "cacheBlockSize": views.TABLE_PAGE_SIZE, "maxBlocksInCache": 20, "infiniteInitialRowCount": 1,
+            "cacheBlockSize": views.TABLE_PAGE_SIZE, "rowHeight": 66, "maxBlocksInCache": 20, "infiniteInitialRowCount": 1,
             "maxConcurrentDatasourceRequests": 1, "domLayout": "autoHeight", "suppressCellFocus": True,
             "multiSortKey": "ctrl", "animateRows": False,
             # set to {"urlSort": true} once the link's sort is applied: only then does a request's sort go to the URL

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import csv
 import json
+import os
+import shutil
 import time
 from pathlib import Path
 
@@ -208,3 +210,98 @@ def test_claims_grid_sorts_on_the_server_keeps_the_sort_in_the_link_and_marks_th
     wait_until(lambda: len(grid_rows(dash_duo)) == 1 and cell_text(grid_rows(dash_duo)[0], "multiplier") == "10", 10,
                "the filtered rows")
     assert no_alert(dash_duo.driver)
+
+
+PLOT_BOX = """
+const plot = document.querySelector('#baselines-graph .js-plotly-plot .main-svg');
+const table = document.querySelector('#baselines-table');
+if (!plot || !table) return null;
+const p = plot.getBoundingClientRect(), t = table.getBoundingClientRect();
+return [p.height, p.bottom, t.top];
+"""
+
+
+def plot_box(dash_duo):
+    return dash_duo.driver.execute_script(PLOT_BOX)
+
+
+def settled_height(dash_duo, message: str) -> float:
+    """The baselines plot's rendered height once drawn, checked several times over a second:
+    it stays well above 0 and the tables start below it."""
+    wait_until(lambda: (plot_box(dash_duo) or [0])[0] > 300, 15, message)
+    for _ in range(5):
+        height, bottom, table_top = plot_box(dash_duo)
+        assert height > 300, (message, height)
+        assert table_top >= bottom - 1, (message, "the tables overlap the chart", bottom, table_top)
+        time.sleep(0.2)
+    return height
+
+
+def test_the_baselines_chart_keeps_its_height_on_load_and_after_a_baseline_is_picked(dash_duo, handmade_store):
+    dash_duo.start_server(create_app(handmade_store))
+    for attempt in range(5):  # it collapsed in 5 of 7 loads before
+        dash_duo.driver.get("about:blank")
+        dash_duo.wait_for_page(f"{dash_duo.server_url}/?tab=baselines&metric=throughput")
+        settled_height(dash_duo, f"load {attempt}")
+    dash_duo.wait_for_page(f"{dash_duo.server_url}/?tab=baselines")
+    settled_height(dash_duo, "all claims")
+    dash_duo.select_dcc_dropdown("#f-focus", value="TGI")
+    wait_until(lambda: "focus=TGI" in dash_duo.driver.current_url, 10, "the focus in the URL")
+    settled_height(dash_duo, "after picking a baseline in the dropdown")
+    box = dash_duo.find_elements("#baselines-graph .boxlayer .trace path.box")[0]
+    ActionChains(dash_duo.driver).move_to_element(box).click().perform()
+    time.sleep(0.5)
+    settled_height(dash_duo, "after clicking a box")
+
+
+PHONE_LAYOUT = """
+const box = s => { const e = document.querySelector(s); return e ? e.getBoundingClientRect() : null; };
+const panel = document.querySelector('.panel');
+const legend = box('#landscape-graph .legend'), plot = box('#landscape-graph .nsewdrag');
+return {panelShown: panel.offsetHeight > 0, graphTop: box('#landscape-graph').top,
+        legendTop: legend && legend.top, plotBottom: plot && plot.bottom,
+        pageWidth: document.documentElement.scrollWidth};
+"""
+GRID_SCROLL = """
+const v = document.querySelector('#claims-table .ag-body-horizontal-scroll-viewport');
+const c = document.querySelector('#claims-table .ag-center-cols-viewport');
+return {hScroll: c ? c.scrollWidth - c.clientWidth : null, pageWidth: document.documentElement.scrollWidth,
+        shown: [...document.querySelectorAll('#claims-table .ag-header-cell')].filter(h => h.offsetWidth > 0).map(h => h.getAttribute('col-id'))};
+"""
+
+
+def test_phone_width_filters_in_a_drawer_chart_first_legend_below_table_without_sideways_scroll(dash_duo, handmade_store, tmp_path):
+    dash_duo.start_server(create_app(handmade_store))
+    dash_duo.driver.set_window_size(390, 844)
+    dash_duo.wait_for_page(f"{dash_duo.server_url}/")
+    wait_until(lambda: points(dash_duo) == 11, 15, "the landscape")
+    time.sleep(0.5)
+    phone = dash_duo.driver.execute_script(PHONE_LAYOUT)
+    dash_duo.driver.save_screenshot(str(tmp_path / "phone-landscape.png"))
+    shots = os.environ.get("CLAIMBOARD_SHOTS")  # a folder to copy the screenshots to, to look at them
+    if shots:
+        shutil.copy(tmp_path / "phone-landscape.png", Path(shots) / "phone-landscape.png")
+    assert not phone["panelShown"], "filters folded away"
+    assert phone["graphTop"] < 400, phone  # the chart comes first (it started 900 px down)
+    assert phone["legendTop"] >= phone["plotBottom"] - 1, phone  # the legend sits below the plot
+    assert phone["pageWidth"] <= 390, phone
+    dash_duo.find_element(".drawer-button label").click()
+    wait_until(lambda: dash_duo.driver.execute_script(PHONE_LAYOUT)["panelShown"], 5, "the drawer opens")
+    dash_duo.find_element(".drawer-button label").click()
+
+    dash_duo.wait_for_page(f"{dash_duo.server_url}/?tab=table")
+    wait_until(lambda: len(grid_rows(dash_duo)) == 12, 15, "the claims grid")
+    time.sleep(0.5)
+    grid = dash_duo.driver.execute_script(GRID_SCROLL)
+    assert grid["hScroll"] <= 1 and grid["pageWidth"] <= 390, grid
+    assert grid["shown"] == ["title", "multiplier", "sentence"], grid
+    dash_duo.driver.save_screenshot(str(tmp_path / "phone-table.png"))
+
+    dash_duo.driver.set_window_size(1280, 900)
+    dash_duo.wait_for_page(f"{dash_duo.server_url}/")
+    wait_until(lambda: points(dash_duo) == 11, 15, "the landscape")
+    assert dash_duo.driver.execute_script(PHONE_LAYOUT)["panelShown"], "the filters show beside the chart on a wide screen"
+    dash_duo.driver.save_screenshot(str(tmp_path / "wide-landscape.png"))
+    if shots:
+        for name in ("phone-table", "wide-landscape"):
+            shutil.copy(tmp_path / f"{name}.png", Path(os.environ["CLAIMBOARD_SHOTS"]) / f"{name}.png")
