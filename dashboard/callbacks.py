@@ -130,12 +130,34 @@ def caption_outputs(board: Board | None, problem: str | None, search: str | None
         notices.append(layout.message("Some values in the link were not understood and are ignored: " + "; ".join(ignored) + ".", "warning"))
     if board is None:
         return filters.describe(), "", notices, layout.message(problem or "", "error")
+    missing = unknown_papers(board, filters)
+    if missing:
+        notices.append(layout.message(
+            f"Not in this snapshot, so not compared: {', '.join(missing)}. The other filters still apply.", "warning"))
     selection = board.select(filters)
     if selection.is_empty():
         notices.append(layout.message(views.NO_MATCH, "info"))
     flagged = selection.flagged()
     counts = views.counts_line(selection) + (f" · {flagged:,} flagged ⚠ (see the warning column)" if flagged else "")
     return filters.describe(), counts, notices, None
+
+
+def unknown_papers(board: Board, filters: Filters) -> list[str]:
+    """The ``papers=`` ids the snapshot does not have (clipped for quoting)."""
+    if not filters.papers:
+        return []
+    known = set(board.papers.filter(pl.col("paper_id").is_in(list(filters.papers)))["paper_id"].to_list())
+    return [p[:40] for p in filters.papers if p not in known]
+
+
+def export_disabled(board: Board | None, search: str | None) -> bool:
+    """Nothing to export: no snapshot, no matching claim, or side by side with fewer than 2 papers."""
+    if board is None:
+        return True
+    filters = parse(search)
+    if filters.tab == "side" and len(filters.papers) - len(unknown_papers(board, filters)) < 2:
+        return True
+    return board.select(filters).is_empty()
 
 
 def view_styles(search: str | None, tabs: list[str]) -> list[dict]:
@@ -272,9 +294,24 @@ def register(app: Dash, cache: SnapshotCache) -> None:
             else:
                 paper = table_paper(board(), search, cell, request)
         out = sync_state(trigger, search, values, landscape_click, baselines_click, paper, grid_sort)
-        # a dropdown drops values missing from its options: send both in one response
+        # a dropdown drops values missing from its options: send both in one response, and only the
+        # papers the snapshot has (an unknown id stays in the URL, named by the caption's notice)
         papers = out[papers_at]
+        if isinstance(papers, list) and papers and trigger in (None, "url"):
+            loaded = board()
+            missing = set(unknown_papers(loaded, parse(search))) if loaded else set()
+            out[papers_at] = papers = [p for p in papers if p not in missing]
         return [*out, no_update if papers is no_update else views.paper_options(board(), None, papers)]
+
+    @app.callback(*[Output(f"msg-{name}", "children") for name in layout.CHECKED_FIELDS],
+                  *[Input(c.id, c.prop) for c in controls])
+    def _input_messages(*values):
+        return layout.input_messages(list(values))
+
+    @app.callback(Output({"type": "export", "format": ALL}, "disabled"), Input("url", "search"))
+    def _export_buttons(search):
+        disabled = export_disabled(board(), search)
+        return [disabled] * len(ctx.outputs_list)
 
     @app.callback(Output("header-info", "children"), Input("url", "pathname"))
     def _header(_pathname):

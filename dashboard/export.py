@@ -134,8 +134,26 @@ def provenance(board: Board, filters: Filters, url: str | None = None) -> dict:
     }
 
 
+SLUG_CHARS = 40
+
+
+def filter_slug(filters: Filters) -> str:
+    """A short, file-name-safe slug of the filter: "throughput-vllm-7-70" (plus a short hash of
+    the whole query, so two different views never share a name); "all" for no filter."""
+    import hashlib
+    import re
+
+    words = [value for key, value in filters.to_params() if key not in ("tab", "sort")]
+    slug = re.sub(r"[^a-z0-9]+", "-", " ".join(words).lower()).strip("-")[:SLUG_CHARS].strip("-")
+    query = filters.replace(tab="landscape", sort=()).to_query()
+    if not query:
+        return "all"
+    return f"{slug or 'filter'}-{hashlib.sha256(query.encode()).hexdigest()[:6]}"
+
+
 def file_stem(filters: Filters, board: Board) -> str:
-    return f"claimboard-{filters.tab}-{board.run_id}"
+    """``claimboard-<view>-<filter slug>-<run id>``: the view and the filter in the name."""
+    return f"claimboard-{filters.tab}-{filter_slug(filters)}-{board.run_id}"
 
 
 def export_files(view: View, fmt: str, name: str, meta: dict) -> dict[str, bytes]:

@@ -96,6 +96,22 @@ def parse_positive(raw: str) -> float:
     return value
 
 
+SIZE_SUFFIXES = {"": 1.0, "b": 1.0, "m": 1e-3, "t": 1e3}  # model sizes are in billions: "7", "7B", "70b", "350M", "1T"
+
+
+def parse_size(raw: str) -> float:
+    """A model size in billions of parameters, with an optional B/M/T suffix (any case)."""
+    text = raw.strip().lower()
+    suffix = text[-1:] if text[-1:] in ("b", "m", "t") else ""
+    try:
+        value = float(text[: len(text) - len(suffix)]) * SIZE_SUFFIXES[suffix]
+    except ValueError:
+        value = float("nan")
+    if not 0 < value < float("inf"):
+        raise ValueError("expected a positive size like 7, 7B, 350M or 1T")
+    return value
+
+
 def parse_count(raw: str) -> int:
     digits = raw.strip()
     if not (digits.isascii() and digits.isdigit() and len(digits) <= 9 and 1 <= int(digits) <= GPU_COUNT_RANGE[1]):
@@ -360,8 +376,8 @@ class Filters:
     )
     hardware: tuple[str, ...] = param(AnyOf("hardware", "measured on {}"), "hardware, e.g. A100 (repeatable)", metavar="NAME")
     size: Span = param(
-        Between("model_size_params", parse_positive, format_number, "on {} models", words=format_params, scale=1e9),
-        "model size range in billions of parameters: 7..70, ..13, 70..",
+        Between("model_size_params", parse_size, format_number, "on {} models", words=format_params, scale=1e9),
+        "model size range in billions of parameters: 7..70, 7B..70B, ..13, 70..",
         metavar="LO..HI",
     )
     gpus: Span = param(

@@ -15,7 +15,7 @@ from dash import dcc, html
 
 from dashboard import views
 from dashboard.data import QUARANTINE_ROWS, Board
-from dashboard.filters import COLOR_BY, PREVIOUS, TAB_LABELS, X_AXES, Filters
+from dashboard.filters import COLOR_BY, MAX_TEXT, PREVIOUS, TAB_LABELS, X_AXES, Filters, format_number
 from etl.schemas import METRICS
 
 EXPORT_FORMATS = {"png": "PNG", "svg": "SVG", "html": "HTML", "csv": "CSV (claims)"}
@@ -64,6 +64,7 @@ def control_values(filters: Filters) -> list:
         if control.end:
             value = getattr(value, control.end)
             value = value.isoformat() if hasattr(value, "isoformat") else value
+            value = format_number(value) if isinstance(value, int | float) else value  # text inputs: "7", not 7.0
         elif control.flag:
             value = ["1"] if value else []
         elif isinstance(value, tuple):
@@ -115,20 +116,40 @@ def page(board: Board | None) -> html.Div:
     )
 
 
-def field(label: str, *children, hint: str | None = None) -> html.Div:
+#: typed fields whose value is checked as the URL's is, with the message shown beside the input
+CHECKED_FIELDS = ("size", "gpus", "published", "q")
+
+
+def field(label: str, *children, hint: str | None = None, checked: str | None = None) -> html.Div:
     parts = [html.Label(label, className="field-label"), *children]
     if hint:
         parts.append(html.Div(hint, className="field-hint"))
+    if checked:
+        parts.append(html.Div(id=f"msg-{checked}", className="field-message", role="alert"))
     return html.Div(parts, className="field")
 
 
-def number_range(prefix: str, unit: str, step: float | str) -> html.Div:
+def number_range(prefix: str, unit: str, mode: str, placeholders: tuple[str, str] = ("min", "max")) -> html.Div:
+    """Two text inputs (not type=number: a browser silently drops "-3" or "7B" from those; the
+    values are checked by ``Filters`` and a bad one is named beside the input)."""
     return html.Div(className="range", children=[
-        dcc.Input(id=f"{prefix}-lo", type="number", min=0, step=step, placeholder="min", debounce=True),
+        dcc.Input(id=f"{prefix}-lo", type="text", inputMode=mode, placeholder=placeholders[0], debounce=True, maxLength=20),
         html.Span("to", className="range-to"),
-        dcc.Input(id=f"{prefix}-hi", type="number", min=0, step=step, placeholder="max", debounce=True),
+        dcc.Input(id=f"{prefix}-hi", type="text", inputMode=mode, placeholder=placeholders[1], debounce=True, maxLength=20),
         html.Span(unit, className="range-unit"),
     ])
+
+
+def input_messages(values: list) -> list[str]:
+    """For each of CHECKED_FIELDS, what was not understood in the filter panel's controls ("" if all is well)."""
+    from dashboard.filters import Filters
+
+    pairs = params_from_controls(values)
+    out = []
+    for name in CHECKED_FIELDS:
+        ignored = Filters.from_params([(k, v) for k, v in pairs if k == name]).ignored
+        out.append(("Not applied: " + "; ".join(ignored) + ".") if ignored else "")
+    return out
 
 
 def new_since_options(board: Board | None) -> list[dict]:
@@ -142,14 +163,17 @@ def filter_panel(board: Board | None) -> html.Aside:
     options = (lambda column: board.options(column)) if board else (lambda column: [])
     return html.Aside(className="panel", children=[
         html.Div(className="panel-head", children=[html.H3("Filters"), dcc.Link("Reset", href="/", className="reset", id="reset")]),
-        field("Search", dcc.Input(id="f-q", type="search", placeholder="title, system or sentence", debounce=True, className="search")),
+        field("Search", dcc.Input(id="f-q", type="search", placeholder="title, system or sentence", debounce=True,
+                                  className="search", maxLength=MAX_TEXT), checked="q"),
         field("Metric", dcc.Dropdown(id="f-metric", options=METRICS, multi=True, placeholder="any metric")),
         field("Baseline", dcc.Dropdown(id="f-baseline", options=options("baseline"), multi=True, placeholder="any baseline")),
         field("Hardware", dcc.Dropdown(id="f-hardware", options=options("hardware"), multi=True, placeholder="any hardware")),
-        field("Model size", number_range("f-size", "B params", "any"), hint="billions of parameters, e.g. 7 to 70"),
-        field("GPU count", number_range("f-gpus", "GPUs", 1)),
+        field("Model size", number_range("f-size", "params", "decimal", ("7B", "70B")),
+              hint="billions: 7, 7B, 350M or 1T", checked="size"),
+        field("GPU count", number_range("f-gpus", "GPUs", "numeric"), checked="gpus"),
         field("Published", dcc.DatePickerRange(id="f-published", display_format="YYYY-MM-DD", clearable=True,
-                                               start_date_placeholder_text="from", end_date_placeholder_text="to")),
+                                               start_date_placeholder_text="from", end_date_placeholder_text="to"),
+              checked="published"),
         dcc.Checklist(id="f-systems", options=[{"label": " systems papers only", "value": "1"}], className="check"),
         dcc.Checklist(id="f-better", options=[{"label": " improvements only (no regressions)", "value": "1"}], className="check"),
         field("New papers", dcc.Dropdown(id="f-new", options=new_since_options(board), placeholder="all papers")),

@@ -86,11 +86,12 @@ def test_pdf_gets_a_sidecar(board):
 
 def test_in_app_download_is_one_file_of_bytes(board):
     main, status = callbacks.export_outputs(board, "csv", "?q=%3Cscript%3E", "http://host/?q=%3Cscript%3E")
-    assert main["filename"] == f"claimboard-landscape-{NEW_RUN}.csv" and main["base64"]
+    name = main["filename"]
+    assert name.startswith("claimboard-landscape-script-") and name.endswith(f"-{NEW_RUN}.csv") and main["base64"]
     rows = list(csv.DictReader(io.StringIO(base64.b64decode(main["content"]).decode())))
     assert {r["title"] for r in rows} == {HOSTILE_TITLE}  # CSV keeps the raw text
     assert {r["export_query"] for r in rows} == {"?q=%3Cscript%3E"}
-    assert status == f"Downloaded claimboard-landscape-{NEW_RUN}.csv."
+    assert status == f"Downloaded {name}."
 
 
 def test_cli_flags_and_url_give_the_same_csv(handmade_store, tmp_path, capsys):
@@ -191,3 +192,23 @@ def test_an_exported_chart_says_how_many_claims_it_plots_and_what_it_left_out(bo
     assert "2 claims without a known baseline not plotted." in baselines
     screen = build_view(board, filters)
     assert screen.figure.layout.height == 540 and not screen.figure.layout.title.subtitle.text
+
+
+def test_export_names_carry_the_view_and_a_slug_of_the_filter(board):
+    """13: two exports of different views or filters never share a name."""
+    def name(query):
+        return export.file_stem(Filters.from_query(query).filters, board)
+
+    assert name("") == f"claimboard-landscape-all-{NEW_RUN}"
+    assert name("?metric=throughput&baseline=vLLM&size=7..70").startswith("claimboard-landscape-throughput-vllm-7-70-")
+    assert name("?tab=baselines&metric=latency").startswith("claimboard-baselines-latency-")
+    names = {name(q) for q in ("?metric=latency", "?metric=latency&x=gpus", "?metric=speedup", "?tab=side&metric=latency")}
+    assert len(names) == 4
+    assert name("?q=" + "x" * 200).count("x") <= 41
+
+
+def test_export_buttons_are_disabled_on_an_empty_view(board):
+    assert callbacks.export_disabled(board, "?q=nothing-matches-this")
+    assert callbacks.export_disabled(board, "?tab=side&papers=2401.00001")
+    assert callbacks.export_disabled(None, "")
+    assert not callbacks.export_disabled(board, "?metric=latency")

@@ -305,3 +305,35 @@ def test_phone_width_filters_in_a_drawer_chart_first_legend_below_table_without_
     if shots:
         for name in ("phone-table", "wide-landscape"):
             shutil.copy(tmp_path / f"{name}.png", Path(os.environ["CLAIMBOARD_SHOTS"]) / f"{name}.png")
+
+
+EXPORT_BUTTON = '#\\{\\"format\\"\\:\\"png\\"\\,\\"type\\"\\:\\"export\\"\\}'
+
+
+def test_inputs_never_fail_silently(dash_duo, handmade_store):
+    """13: a bad typed value is named beside its input; 7B/70b are sizes; an unknown paper id keeps
+    the other filters and is named; an empty view disables the export buttons."""
+    dash_duo.start_server(create_app(handmade_store))
+    dash_duo.wait_for_page(f"{dash_duo.server_url}/")
+    dash_duo.wait_for_text_to_equal("#caption", "All claims")
+    dash_duo.find_element("#f-gpus-lo").send_keys("-3", Keys.ENTER)
+    wait_until(lambda: "whole number" in dash_duo.find_element("#msg-gpus").text, 10, "the message beside the GPU input")
+    assert dash_duo.find_element("#msg-gpus").is_displayed()
+    dash_duo.find_element("#f-size-lo").send_keys("70", Keys.ENTER)
+    dash_duo.find_element("#f-size-hi").send_keys("7", Keys.ENTER)
+    wait_until(lambda: "lower end above upper end" in dash_duo.find_element("#msg-size").text, 10, "the size range message")
+
+    dash_duo.wait_for_page(f"{dash_duo.server_url}/?size=7B..70b")
+    dash_duo.wait_for_text_to_equal("#caption", "All claims on 7B–70B models")
+    assert dash_duo.find_element("#f-size-lo").get_attribute("value") == "7"
+
+    dash_duo.wait_for_page(f"{dash_duo.server_url}/?metric=latency&papers=2401.00001&papers=nope-123&tab=side")
+    wait_until(lambda: "nope-123" in dash_duo.find_element("#notices").text, 10, "the unknown id named")
+    assert "metric=latency" in dash_duo.driver.current_url and "tab=side" in dash_duo.driver.current_url
+    assert dash_duo.find_element("#caption").text.startswith("Latency claims")
+    wait_until(lambda: not dash_duo.find_element(EXPORT_BUTTON).is_enabled(), 10, "export disabled: one known paper")
+
+    dash_duo.wait_for_page(f"{dash_duo.server_url}/?q=no-such-claim-anywhere")
+    wait_until(lambda: not dash_duo.find_element(EXPORT_BUTTON).is_enabled(), 10, "export disabled on an empty view")
+    dash_duo.wait_for_page(f"{dash_duo.server_url}/?metric=latency")
+    wait_until(lambda: dash_duo.find_element(EXPORT_BUTTON).is_enabled(), 10, "export enabled again")
