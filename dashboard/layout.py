@@ -330,13 +330,23 @@ def header_info(board: Board | None, runs: list[dict]) -> list:
     status = []
     if run:
         ok = run.get("status") == "ok"
+        when = views.human_time(run.get("finished", "")) or "?"
         status = [html.Span(className=f"status status--{'ok' if ok else 'failed'}",
-                            children=f"last refresh: {run.get('status', '?')} · {str(run.get('finished', ''))[:16]}",
-                            title=str(run.get("error") or ""))]
+                            children=f"last refresh: {run.get('status', '?')} · {when}",
+                            title=str(run.get("error") or f"run {run.get('run_id', '?')}"))]
     if board is None:
         return [html.Span("no snapshot yet", className="stat"), *status]
-    finished = str(board.snapshot.manifest.get("finished", ""))[:16].replace("T", " ")
-    stats = [html.Span([html.B(value), f" {label}"], className="stat") for label, value in views.header_counts(board)[:-1]]
+    manifest = board.snapshot.manifest
+    finished = views.human_time(manifest.get("finished", "")) or views.human_time(manifest.get("started", ""))
+    kinds = views.warning_kinds(board)
+    stats = []
+    for label, value in views.header_counts(board)[:-1]:
+        if label == "flagged claims" and kinds:
+            listed = ", ".join(f"{kind} {count:,}" for kind, count in kinds[:3]) + (", …" if len(kinds) > 3 else "")
+            stats.append(html.Span([html.B(value), f" {label} ({listed})"], className="stat stat--flagged",
+                                   title="\n".join(f"{count:,} × {kind}" for kind, count in kinds)))
+        else:
+            stats.append(html.Span([html.B(value), f" {label}"], className="stat"))
     quarantine = board.snapshot.quarantine
     rows = [
         html.Tr([html.Td(r["stage"]), html.Td(r["source"]), html.Td(r["reason"]), html.Td(r["record"][:160], className="mono")])
@@ -344,7 +354,8 @@ def header_info(board: Board | None, runs: list[dict]) -> list:
     ]
     more = f" (first {QUARANTINE_ROWS} shown)" if board.quarantined > QUARANTINE_ROWS else ""
     return [
-        html.Span([html.B(board.run_id, className="mono"), f" · {finished} UTC"], className="stat", title="snapshot"),
+        html.Span(f"data of {finished}" if finished else "data", className="stat stat--time",
+                  title=f"snapshot {board.run_id}", id="snapshot-time"),
         *stats,
         html.Details(className="quarantine", children=[
             html.Summary(f"{board.quarantined:,} quarantined"),

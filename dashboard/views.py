@@ -399,6 +399,34 @@ def warm(board: Board) -> None:
 # ---------------------------------------------------------------- header
 
 
+def human_time(stamp: object) -> str:
+    """An ISO timestamp as one human form: "23 Nov 2026, 06:00 UTC" ("" when it is not one)."""
+    import datetime as dt
+
+    try:
+        moment = dt.datetime.fromisoformat(str(stamp))
+    except ValueError:
+        return ""
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(dt.UTC)
+    return f"{moment.day} {moment:%b %Y, %H:%M} UTC"
+
+
+def warning_kinds(board: Board) -> list[tuple[str, int]]:
+    """(kind, count) of flagged claims, most first: the manifest's ``warnings_by_kind`` when the
+    ETL wrote it, else counted from the claims' warning column."""
+    def compute() -> list[tuple[str, int]]:
+        recorded = board.snapshot.manifest.get("warnings_by_kind")
+        if isinstance(recorded, dict) and recorded:
+            pairs = [(str(k), int(v)) for k, v in recorded.items() if isinstance(v, int | float) and v > 0]
+        else:
+            counted = board.claims["warning"].drop_nulls().value_counts()
+            pairs = [(str(k), int(v)) for k, v in counted.iter_rows()]
+        return sorted(pairs, key=lambda kv: (-kv[1], kv[0]))
+
+    return board.memo("warning_kinds", compute)
+
+
 def last_run(runs: list[dict]) -> dict | None:
     return runs[-1] if runs else None
 

@@ -375,3 +375,16 @@ def test_compare_box_lists_the_most_upvoted_with_ties_by_id(big_board):
     assert ids == sorted(ids)  # every upvote count is 10: ties by id
     assert [o["value"] for o in views.paper_options(big_board, "megatrain", ["2401.00001~5"])][:2] == [
         "2401.00001~5", "2401.00004~0"]
+
+
+def test_the_header_shows_one_human_time_the_run_id_on_hover_and_the_warning_kinds(board):
+    """13: no raw run id and two time formats; the flagged count names its kinds (manifest warnings_by_kind)."""
+    header = layout.header_info(board, [{"status": "ok", "finished": "2026-11-23T06:00:42+00:00", "run_id": NEW_RUN}])
+    text = text_of(header)
+    assert "data of 23 Nov 2026, 06:00 UTC" in text and "23 Nov 2026, 06:00 UTC" in text.split("last refresh: ok")[1]
+    time_span = header[0]
+    assert time_span.title == f"snapshot {NEW_RUN}" and NEW_RUN not in str(time_span.children)
+    assert "T06:00" not in text
+    assert "flagged claims (multiplier above 5 on a single device 1, regression 1)" in text
+    assert views.warning_kinds(board) == [("multiplier above 5 on a single device", 1), ("regression", 1)]
+    assert views.human_time("not a time") == ""

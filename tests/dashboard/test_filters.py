@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from dashboard.data import claims_view
-from dashboard.filters import COLOR_BY, MAX_PAPERS, TABS, X_AXES, Context, Filters, Span
+from dashboard.filters import COLOR_BY, MAX_PAPERS, SORTABLE, TABS, X_AXES, Context, Filters, Span
 from support.stores import HOSTILE_TITLE, NEW_PAPER_IDS, handmade_tables
 from etl.schemas import METRICS
 
@@ -53,6 +53,8 @@ filters_strategy = st.builds(
     x=st.sampled_from(list(X_AXES)),
     color=st.sampled_from(list(COLOR_BY)),
     focus=names | st.just(""),
+    sort=st.lists(st.sampled_from(SORTABLE), unique=True, max_size=3).flatmap(
+        lambda cols: st.tuples(*[st.sampled_from([f"{c}:asc", f"{c}:desc"]) for c in cols])),
 )
 
 

@@ -337,3 +337,14 @@ def test_inputs_never_fail_silently(dash_duo, handmade_store):
     wait_until(lambda: not dash_duo.find_element(EXPORT_BUTTON).is_enabled(), 10, "export disabled on an empty view")
     dash_duo.wait_for_page(f"{dash_duo.server_url}/?metric=latency")
     wait_until(lambda: dash_duo.find_element(EXPORT_BUTTON).is_enabled(), 10, "export enabled again")
+
+
+def test_the_header_shows_a_human_time_with_the_run_id_on_hover_and_the_warning_kinds(dash_duo, handmade_store):
+    dash_duo.start_server(create_app(handmade_store))
+    dash_duo.wait_for_page(f"{dash_duo.server_url}/")
+    stamp = dash_duo.wait_for_element("#snapshot-time")
+    assert stamp.text == "data of 23 Nov 2026, 06:00 UTC"
+    assert stamp.get_attribute("title") == f"snapshot {NEW_RUN}"
+    header = dash_duo.find_element("#header-info").text
+    assert NEW_RUN not in header and "T06:00" not in header
+    assert "flagged claims (multiplier above 5 on a single device 1, regression 1)" in header
