@@ -233,8 +233,11 @@ def view(tab: str, children: list) -> html.Section:
     ])
 
 
-def graph(graph_id: str) -> dcc.Loading:
-    return dcc.Loading(dcc.Graph(id=graph_id, config=GRAPH_CONFIG, className="graph"), type="dot", delay_show=300)
+def graph(graph_id: str) -> html.Div:
+    """A chart in a box that always takes the chart's height in the page flow (whatever the
+    loading overlay does with its children), so nothing below ever slides under it."""
+    return html.Div(className="graph-box", children=dcc.Loading(
+        dcc.Graph(id=graph_id, config=GRAPH_CONFIG, className="graph"), type="dot", delay_show=300))
 
 
 def export_bar() -> html.Div:
