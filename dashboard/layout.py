@@ -168,7 +168,7 @@ def filter_panel(board: Board | None) -> html.Aside:
         field("Metric", dcc.Dropdown(id="f-metric", options=METRICS, multi=True, placeholder="any metric")),
         field("Baseline", dcc.Dropdown(id="f-baseline", options=options("baseline"), multi=True, placeholder="any baseline")),
         field("Hardware", dcc.Dropdown(id="f-hardware", options=options("hardware"), multi=True, placeholder="any hardware")),
-        field("Model size", number_range("f-size", "params", "decimal", ("7B", "70B")),
+        field("Model size", number_range("f-size", "params", "decimal"),
               hint="billions: 7, 7B, 350M or 1T", checked="size"),
         field("GPU count", number_range("f-gpus", "GPUs", "numeric"), checked="gpus"),
         field("Published", dcc.DatePickerRange(id="f-published", display_format="YYYY-MM-DD", clearable=True,
@@ -312,12 +312,17 @@ def message(text: str, kind: str = "info") -> html.Div:
     return html.Div(text, className=f"message message--{kind}")
 
 
+LINK_TEXT = {"arxiv": "arXiv ↗", "hf": "Hugging Face ↗", "search": "title search ↗"}
+
+
 def facts_table(header: list[str], facts: list[tuple[str, list]]) -> html.Table:
     """One column per paper; the Source row links to arXiv when the id is an arXiv id."""
     def cell(label: str, value) -> html.Td:
         if label == "Source":
-            link, sources = value
-            return html.Td([html.A("arXiv", href=link, target="_blank", rel="noopener noreferrer") if link else None,
+            link, kind, sources = value
+            text = LINK_TEXT.get(kind, "paper page")
+            return html.Td([html.A(text, href=link, target="_blank", rel="noopener noreferrer",
+                                   title="no id known: a search for the title" if kind == "search" else None) if link else None,
                             html.Div(sources, className="sources")])
         return html.Td(value)
 

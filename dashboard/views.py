@@ -35,7 +35,6 @@ assert tuple(TABLE_COLUMNS) == SORTABLE  # the URL's sort= names the table's col
 SORT_COLUMNS = {"title": "title", "model_size": "model_size_params"}  # table column -> frame column
 MAX_BLOCK = 100  # rows one grid request may ask for
 ARXIV_ID = re.compile(r"^\d{4}\.\d{4,5}(v\d+)?$")
-MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~&])")
 CSV_COLUMNS = [
     "claim_id", "paper_id", "title", "system", "published", "metric", "multiplier", "better", "text", "unit",
     "low", "high", "qualifier", "baseline", "baseline_raw", "hardware", "model_size_params", "gpu_count",
@@ -197,9 +196,12 @@ def format_list(values: list | None, formatter=str) -> str:
     return ", ".join(formatter(v) for v in values) if values else "—"
 
 
-def paper_link(paper_id: str) -> str | None:
-    """An arXiv link when the id is an arXiv id (never a URL taken from the data)."""
-    return f"https://arxiv.org/abs/{paper_id}" if ARXIV_ID.match(paper_id) else None
+def paper_link(paper_id: str, url: object = None, kind: object = None) -> tuple[str | None, str]:
+    """(link, kind) of a paper: its ``url`` column when the snapshot has one (https only; kind
+    "arxiv" | "hf" | "search"), else an arXiv link when the id is an arXiv id."""
+    if isinstance(url, str) and url.lower().startswith("https://"):
+        return url, kind if kind in ("arxiv", "hf", "search") else "arxiv"
+    return (f"https://arxiv.org/abs/{paper_id}", "arxiv") if ARXIV_ID.match(paper_id) else (None, "")
 
 
 def facts_table(
@@ -223,19 +225,9 @@ def facts_table(
         ("Baselines", [format_list(baselines[r["paper_id"]]) for r in records]),
         ("Claims shown", [str(claim_counts[r["paper_id"]]) for r in records]),
         ("Published", [str(r["published"] or "—") for r in records]),
-        ("Source", [(paper_link(r["paper_id"]), format_list(r["sources"])) for r in records]),
+        ("Source", [(*paper_link(r["paper_id"], r.get("url"), r.get("url_kind")), format_list(r["sources"])) for r in records]),
     ]
     return [r["system"] or r["paper_id"] for r in records], facts
-
-
-def highlighted(sentence: str, number: str) -> str:
-    """The sentence as Markdown with every character escaped and the claim's number in bold."""
-    at = sentence.find(number)
-    if at < 0:
-        return MARKDOWN_SPECIAL.sub(r"\\\1", sentence)
-    before, after = sentence[:at], sentence[at + len(number):]
-    return "".join([MARKDOWN_SPECIAL.sub(r"\\\1", before), "**", MARKDOWN_SPECIAL.sub(r"\\\1", number), "**",
-                    MARKDOWN_SPECIAL.sub(r"\\\1", after)])
 
 
 NULL_LAST_ASC = 2**32 - 1  # a rank past every value: nulls sort last going up...

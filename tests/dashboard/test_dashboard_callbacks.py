@@ -388,3 +388,15 @@ def test_the_header_shows_one_human_time_the_run_id_on_hover_and_the_warning_kin
     assert "flagged claims (multiplier above 5 on a single device 1, regression 1)" in text
     assert views.warning_kinds(board) == [("multiplier above 5 on a single device", 1), ("regression", 1)]
     assert views.human_time("not a time") == ""
+
+
+def test_side_by_side_links_each_paper_and_marks_a_title_search(board):
+    """13: the Source row links the paper's page (url/url_kind columns), a title search said as such."""
+    filters = Filters.from_query("?tab=side&papers=2401.00002&papers=2401.00006&papers=2401.00001").filters
+    _, facts = views.facts_table(board, filters, board.select(filters).frame())
+    source = dict(facts)["Source"]
+    assert [(link.split("/")[2], kind) for link, kind, _ in source] == [
+        ("huggingface.co", "hf"), ("arxiv.org", "search"), ("arxiv.org", "arxiv")]
+    cells = text_of(layout.facts_table(*views.facts_table(board, filters, board.select(filters).frame())))
+    assert "Hugging Face " in cells and "title search " in cells and "no id known" in cells
+    assert views.paper_link("x", "javascript:alert(1)", "arxiv") == (None, "")

@@ -154,11 +154,13 @@ def test_baseline_stats_and_boxes_use_every_claim(claims):
     assert [s.x0 for s in fig.layout.shapes if s.type == "rect"] == [0.5]  # TGI, the second box, is marked
 
 
-def test_claim_sentence_markdown_is_escaped_with_the_number_bold():
-    text = views.highlighted('4x faster </script> [x](javascript:alert(2)) *b* than 4x', "4x")
-    assert text.startswith("**4x**")
-    assert "[" not in text.replace("\\[", "") and "<" not in text.replace("\\<", "")
-    assert text.count("**") == 2  # only the number, the later "4x" and *b* stay literal
+def test_claims_grid_rows_carry_the_sentence_as_plain_text_and_the_number_apart():
+    """The grid's ClaimSentence renderer marks the number with React text nodes: no Markdown, no HTML."""
+    row = {"claim_id": "c", "paper_id": "p", "title": "<b>t</b>", "metric": "speedup", "multiplier": 4.0,
+           "baseline": None, "baseline_raw": None, "hardware": None, "model_size_params": None, "gpu_count": None,
+           "sentence": '4x faster </script> [x](javascript:alert(2)) *b* than 4x', "text": "4x", "warning": None}
+    record = views.table_record(row)
+    assert record["sentence"] == row["sentence"] and record["number"] == "4x" and record["title"] == "<b>t</b>"
 
 
 def test_hover_lines_break_at_spaces_and_escape_after_breaking():

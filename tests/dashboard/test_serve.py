@@ -14,7 +14,7 @@ import pytest
 from support.servers import ROOT, serving
 
 
-def start(store, *extra: str) -> tuple[subprocess.Popen, str]:
+def start(store, *extra: str) -> list[str]:
     return [sys.executable, "-c", "from etl.cli import main; raise SystemExit(main())", "serve", "--store", str(store),
             "--port", "0", *extra]
 
