@@ -36,7 +36,7 @@ SORT_COLUMNS = {"title": "title", "model_size": "model_size_params"}  # table co
 MAX_BLOCK = 100  # rows one grid request may ask for
 ARXIV_ID = re.compile(r"^\d{4}\.\d{4,5}(v\d+)?$")
 CSV_COLUMNS = [
-    "claim_id", "paper_id", "title", "system", "published", "metric", "multiplier", "better", "text", "unit",
+    "claim_id", "paper_id", "url", "url_kind", "title", "system", "published", "metric", "multiplier", "better", "text", "unit",
     "low", "high", "qualifier", "baseline", "baseline_raw", "hardware", "model_size_params", "gpu_count",
     "confidence", "warning", "sentence",
 ]

@@ -212,3 +212,10 @@ def test_export_buttons_are_disabled_on_an_empty_view(board):
     assert callbacks.export_disabled(board, "?tab=side&papers=2401.00001")
     assert callbacks.export_disabled(None, "")
     assert not callbacks.export_disabled(board, "?metric=latency")
+
+
+def test_csv_export_carries_each_papers_link(board):
+    files, _ = exported(board, "csv", "?metric=speedup")
+    rows = list(csv.DictReader(io.StringIO(files["out.csv"].decode())))
+    assert {(r["paper_id"], r["url_kind"]) for r in rows} >= {("2401.00002", "hf"), ("2401.00006", "search")}
+    assert all(r["url"].startswith("https://") for r in rows)
