@@ -6,6 +6,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STORE  ?= data/store
 PORT   ?= 8050
+HOST   ?= 127.0.0.1
 
 .PHONY: setup run etl serve test test-fast test-browser screenshot browser bench bench-quick fuzz load clean
 
@@ -23,8 +24,9 @@ run: etl serve
 etl: setup
 	$(BIN)/claimboard etl --store $(STORE)
 
+## the dashboard on waitress (a production WSGI server): PORT=8051 make serve, HOST=0.0.0.0 to listen beyond loopback
 serve: setup
-	$(BIN)/claimboard serve --store $(STORE) --port $(PORT)
+	$(BIN)/claimboard serve --store $(STORE) --host $(HOST) --port $(PORT)
 
 ## headless Chromium + chromedriver for the browser tests and static exports (Debian packages)
 browser:

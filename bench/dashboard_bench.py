@@ -77,7 +77,7 @@ ENCODINGS = {"none": "", "gzip": "gzip", "br": "br", "zstd": "zstd"}  # the enco
 # async chunks of the dropdowns, date picker, graph and table, and plotly.js itself), under
 # /_dash-component-suites/; one this server does not have is skipped
 PAGE_CHUNKS = ["dash/dcc/async-dropdown.js", "dash/dcc/async-datepicker.js", "dash/dcc/async-graph.js",
-               "plotly/package_data/plotly.min.js", "dash/dash_table/async-highlight.js", "dash/dash_table/async-table.js"]
+               "plotly/package_data/plotly.min.js", "dash_ag_grid/async-community.js"]
 HARDWARE = ["A100", "H100", "V100", "A10G", "L40S", "RTX 4090", "TPU v4", "TPU v5e", "MI250X", "MI300X", "Gaudi2",
             "CPU", "FPGA", "Ascend NPU", "Jetson Orin"]
 BASELINES = ["vLLM", "TGI", "DeepSpeed", "Megatron-LM", "FlashAttention-2", "PyTorch", "TensorRT-LLM", "FasterTransformer",
@@ -249,7 +249,7 @@ def request(port: int, method: str, path: str, body: bytes | None = None, accept
 CALLBACK_NAMES = {  # first output -> a short name
     "url.search": "sync", "header-info.children": "header", "caption.children": "caption",
     "landscape-graph.figure": "landscape", "side-graph.figure": "side", "baselines-graph.figure": "baselines",
-    "claims-table.data": "table", "download.data": "export", "f-papers.options": "paper_options",
+    "claims-table.getRowsResponse": "table", "download.data": "export", "f-papers.options": "paper_options",
 }
 
 
@@ -378,9 +378,11 @@ def interactions(compare: tuple[str, str]) -> list[tuple[str, dict, dict]]:
         ("tab baselines", {}, {("tabs", "value"): "baselines"}),
         ("baselines focus vLLM", {("tabs", "value"): "baselines"}, {("f-focus", "value"): "vLLM"}),
         ("tab claims table", {}, table),
-        ("table page 400", table, {("claims-table", "page_current"): 400}),
-        ("table sort × desc", table, {("claims-table", "sort_by"): [{"column_id": "multiplier", "direction": "desc"}]}),
-        ("table sort paper", table, {("claims-table", "sort_by"): [{"column_id": "title", "direction": "asc"}]}),
+        ("table page 400", table, {("claims-table", "getRowsRequest"): {"startRow": 10_000, "endRow": 10_025}}),
+        ("table sort × desc", table, {("claims-table", "getRowsRequest"): {
+            "startRow": 0, "endRow": 25, "sortModel": [{"colId": "multiplier", "sort": "desc"}]}}),
+        ("table sort paper", table, {("claims-table", "getRowsRequest"): {
+            "startRow": 0, "endRow": 25, "sortModel": [{"colId": "title", "sort": "asc"}]}}),
         ("compare box 'flash'", {}, {("f-papers", "search_value"): "flash"}),
     ]
 

@@ -13,7 +13,7 @@ import html as html_lib
 from pathlib import Path
 
 import polars as pl
-from dash import ALL, Dash, Input, Output, State, ctx, dcc, no_update
+from dash import ALL, ClientsideFunction, Dash, Input, Output, State, ctx, dcc, no_update
 from dash.exceptions import PreventUpdate
 
 from dashboard import export, figures, layout, views
@@ -57,28 +57,55 @@ def clicked(click: dict | None, index: int = 0) -> str | None:
     return str(data) if isinstance(data, str | int | float) and not isinstance(data, bool) else None
 
 
-def clicked_row(active_cell: dict | None, table_data: list | None) -> dict:
-    """The claims-table row of the active cell; {} when the event does not name one."""
-    row = active_cell.get("row") if isinstance(active_cell, dict) else None
-    if not isinstance(row, int) or isinstance(row, bool) or not isinstance(table_data, list) or not 0 <= row < len(table_data):
-        return {}
-    return table_data[row] if isinstance(table_data[row], dict) else {}
+def clicked_row(cell: dict | None) -> int | None:
+    """The row number of a clicked claims-grid cell (``cellClicked``); None when the event does not name one."""
+    row = cell.get("rowIndex") if isinstance(cell, dict) else None
+    return row if isinstance(row, int) and not isinstance(row, bool) and 0 <= row < 2**31 else None
+
+
+def request_sort(request: dict | None) -> list[dict]:
+    """The sort of a claims-grid ``getRowsRequest`` (bounded, validated)."""
+    return views.grid_sort(request.get("sortModel") if isinstance(request, dict) else None)
+
+
+def sort_keys(specs: list[dict]) -> tuple[str, ...]:
+    return tuple(f"{s['column_id']}:{s['direction']}" for s in specs)
+
+
+def url_sort_ready(request: dict | None) -> bool:
+    """Whether the grid already carries the link's sort (its context says so): before that, its
+    first request's (empty) sort must not replace the link's."""
+    context = request.get("context") if isinstance(request, dict) else None
+    return isinstance(context, dict) and context.get("urlSort") is True
+
+
+def table_paper(board: Board | None, search: str | None, cell: dict | None, request: dict | None) -> str | None:
+    """The paper of a clicked claims-grid row, looked up on the server (the row number in the
+    URL's filter and the grid's sort): nothing but a row number is taken from the client."""
+    row = clicked_row(cell)
+    if board is None or row is None:
+        return None
+    rows = views.table_rows(board.select(parse(search)), row, row + 1, request_sort(request))["rowData"]
+    return rows[0]["paper_id"] if rows else None
 
 
 def sync_state(
     trigger: str | None, search: str | None, values: list, landscape_click: dict | None,
-    baselines_click: dict | None, active_cell: dict | None, table_data: list[dict] | None,
+    baselines_click: dict | None, clicked_paper: str | None = None, grid_sort: tuple[str, ...] | None = None,
 ) -> list:
-    """[new URL search, *control values]; no_update where nothing changes."""
+    """[new URL search, *control values]; no_update where nothing changes. ``clicked_paper``: the
+    paper of a clicked claims-grid row; ``grid_sort``: the grid's sort after a header click."""
     keep_controls = [no_update] * len(layout.CONTROLS)
     if trigger in (None, "url"):
         return [no_update, *layout.control_values(parse(search))]
     current = Filters.from_params(layout.params_from_controls(values)).filters
+    current = current.replace(sort=parse(search).sort)  # the sort has no control: it lives in the URL
     if trigger == "landscape-graph":
         wanted = with_paper(current, clicked(landscape_click))
-    elif trigger == "claims-table" and clicked_row(active_cell, table_data):
-        paper = clicked_row(active_cell, table_data).get("paper_id")
-        wanted = with_paper(current, paper if isinstance(paper, str) else None)
+    elif trigger == "claims-table" and grid_sort is not None:
+        wanted = current.replace(sort=grid_sort)
+    elif trigger == "claims-table" and clicked_paper:
+        wanted = with_paper(current, clicked_paper)
     elif trigger == "baselines-graph":
         x = first_point(baselines_click).get("x")
         baseline = clicked(baselines_click) or html_lib.unescape(x if isinstance(x, str) else "")
@@ -103,12 +130,34 @@ def caption_outputs(board: Board | None, problem: str | None, search: str | None
         notices.append(layout.message("Some values in the link were not understood and are ignored: " + "; ".join(ignored) + ".", "warning"))
     if board is None:
         return filters.describe(), "", notices, layout.message(problem or "", "error")
+    missing = unknown_papers(board, filters)
+    if missing:
+        notices.append(layout.message(
+            f"Not in this snapshot, so not compared: {', '.join(missing)}. The other filters still apply.", "warning"))
     selection = board.select(filters)
     if selection.is_empty():
         notices.append(layout.message(views.NO_MATCH, "info"))
     flagged = selection.flagged()
     counts = views.counts_line(selection) + (f" · {flagged:,} flagged ⚠ (see the warning column)" if flagged else "")
     return filters.describe(), counts, notices, None
+
+
+def unknown_papers(board: Board, filters: Filters) -> list[str]:
+    """The ``papers=`` ids the snapshot does not have (clipped for quoting)."""
+    if not filters.papers:
+        return []
+    known = set(board.papers.filter(pl.col("paper_id").is_in(list(filters.papers)))["paper_id"].to_list())
+    return [p[:40] for p in filters.papers if p not in known]
+
+
+def export_disabled(board: Board | None, search: str | None) -> bool:
+    """Nothing to export: no snapshot, no matching claim, or side by side with fewer than 2 papers."""
+    if board is None:
+        return True
+    filters = parse(search)
+    if filters.tab == "side" and len(filters.papers) - len(unknown_papers(board, filters)) < 2:
+        return True
+    return board.select(filters).is_empty()
 
 
 def view_styles(search: str | None, tabs: list[str]) -> list[dict]:
@@ -154,15 +203,26 @@ def baselines_outputs(board: Board | None, search: str | None) -> tuple:
     return view.figure, table, stats["baseline"].to_list(), focus_rows, layout.notes_list(notes, view.sampled)
 
 
+
+def table_response(board: Board | None, search: str | None, request: dict | None) -> dict:
+    """The claims grid's ``getRowsResponse`` to one ``getRowsRequest`` (its rows, sorted by the
+    request's sort model, and the row count)."""
+    if board is None:
+        return {"rowData": [], "rowCount": 0}
+    request = request if isinstance(request, dict) else {}
+    return views.table_rows(board.select(parse(search)), request.get("startRow"), request.get("endRow"),
+                            request_sort(request))
+
+
 def table_outputs(board: Board | None, search: str | None, page: int | None, sort_by: list | None) -> tuple:
-    """Records of one page, the page count and the (clamped) page number."""
+    """Records of one page of ``TABLE_PAGE_SIZE``, the page count and the (clamped) page number."""
     if board is None:
         return [], 1, 0
     # page and sort come from the client: anything but a whole number / a list of sort specs is ignored
     page = page if isinstance(page, int) and not isinstance(page, bool) else 0
     sort_by = [
         {"column_id": s["column_id"], "direction": s.get("direction")}
-        for s in (sort_by if isinstance(sort_by, list) else [])
+        for s in (sort_by if isinstance(sort_by, list) else [])[:views.MAX_SORT]
         if isinstance(s, dict) and isinstance(s.get("column_id"), str)
     ]
     records, pages = views.table_page(board.select(parse(search)), page or 0, sort_by)
@@ -174,6 +234,7 @@ def export_outputs(board: Board | None, fmt: str, search: str | None, href: str 
     if board is None:
         return no_update, "Nothing to export: the store has no snapshot."
     filters = parse(search)
+    href = href if isinstance(href, str) and len(href) <= 4000 else None  # from the client: text, bounded
     meta = export.provenance(board, filters, url=href)
     name = f"{export.file_stem(filters, board)}.{fmt}"
     try:
@@ -216,16 +277,41 @@ def register(app: Dash, cache: SnapshotCache) -> None:
         *[Input(c.id, c.prop) for c in controls],
         Input("landscape-graph", "clickData"),
         Input("baselines-graph", "clickData"),
-        Input("claims-table", "active_cell"),
-        State("claims-table", "data"),
+        Input("claims-table", "cellClicked"),
+        Input("claims-table", "getRowsRequest"),
         prevent_initial_call="initial_duplicate",
     )
     def _sync(search, *rest):
-        values, (landscape_click, baselines_click, active_cell, table_data) = list(rest[: len(controls)]), rest[len(controls):]
-        out = sync_state(ctx.triggered_id, search, values, landscape_click, baselines_click, active_cell, table_data)
-        # a dropdown drops values missing from its options: send both in one response
+        values, (landscape_click, baselines_click, cell, request) = list(rest[: len(controls)]), rest[len(controls):]
+        trigger, paper, grid_sort = ctx.triggered_id, None, None
+        if trigger == "claims-table":
+            prop = ctx.triggered[0]["prop_id"].rsplit(".", 1)[-1] if ctx.triggered else ""
+            if prop == "getRowsRequest":
+                keys = sort_keys(request_sort(request))
+                if not url_sort_ready(request) or keys == parse(search).sort:
+                    raise PreventUpdate
+                grid_sort = keys
+            else:
+                paper = table_paper(board(), search, cell, request)
+        out = sync_state(trigger, search, values, landscape_click, baselines_click, paper, grid_sort)
+        # a dropdown drops values missing from its options: send both in one response, and only the
+        # papers the snapshot has (an unknown id stays in the URL, named by the caption's notice)
         papers = out[papers_at]
+        if isinstance(papers, list) and papers and trigger in (None, "url"):
+            loaded = board()
+            missing = set(unknown_papers(loaded, parse(search))) if loaded else set()
+            out[papers_at] = papers = [p for p in papers if p not in missing]
         return [*out, no_update if papers is no_update else views.paper_options(board(), None, papers)]
+
+    @app.callback(*[Output(f"msg-{name}", "children") for name in layout.CHECKED_FIELDS],
+                  *[Input(c.id, c.prop) for c in controls])
+    def _input_messages(*values):
+        return layout.input_messages(list(values))
+
+    @app.callback(Output({"type": "export", "format": ALL}, "disabled"), Input("url", "search"))
+    def _export_buttons(search):
+        disabled = export_disabled(board(), search)
+        return [disabled] * len(ctx.outputs_list)
 
     @app.callback(Output("header-info", "children"), Input("url", "pathname"))
     def _header(_pathname):
@@ -264,8 +350,8 @@ def register(app: Dash, cache: SnapshotCache) -> None:
         return side_outputs(board(), search)
 
     @app.callback(
-        Output("baselines-graph", "figure"), Output("baselines-table", "data"), Output("f-focus", "options"),
-        Output("focus-table", "data"), Output({"type": "notes", "tab": "baselines"}, "children"),
+        Output("baselines-graph", "figure"), Output("baselines-table", "rowData"), Output("f-focus", "options"),
+        Output("focus-table", "rowData"), Output({"type": "notes", "tab": "baselines"}, "children"),
         Input("url", "search"),
     )
     def _baselines(search):
@@ -273,12 +359,17 @@ def register(app: Dash, cache: SnapshotCache) -> None:
         return baselines_outputs(board(), search)
 
     @app.callback(
-        Output("claims-table", "data"), Output("claims-table", "page_count"), Output("claims-table", "page_current"),
-        Input("url", "search"), Input("claims-table", "page_current"), Input("claims-table", "sort_by"),
+        Output("claims-table", "getRowsResponse"), Input("claims-table", "getRowsRequest"), State("url", "search"),
     )
-    def _table(search, page, sort_by):
-        only_on(("table",), search)
-        return table_outputs(board(), search, page, sort_by)
+    def _table(request, search):
+        if request is None:
+            raise PreventUpdate
+        return table_response(board(), search, request)
+
+    app.clientside_callback(
+        ClientsideFunction(namespace="claimboard", function_name="refreshClaims"),
+        Output("claims-refresh", "data"), Input("url", "search"),
+    )
 
     @app.callback(
         Output("f-papers", "options", allow_duplicate=True), Input("f-papers", "search_value"), State("f-papers", "value"),

@@ -33,8 +33,9 @@ import polars as pl
 from dashboard.filters import PREVIOUS, Context, Filters
 from etl.store import TABLES, Snapshot, SnapshotStore, StoreError, current_run_id, list_snapshots
 
-PAPER_COLUMNS = ["paper_id", "title", "system", "is_systems", "published", "sources", "upvotes"]
-CLAIM_PAPER_COLUMNS = ["paper_id", "title", "system", "is_systems", "published"]  # copied onto each claim
+# url / url_kind ("arxiv" | "hf" | "search") are read when the snapshot has them
+PAPER_COLUMNS = ["paper_id", "title", "system", "is_systems", "published", "sources", "upvotes", "url", "url_kind"]
+CLAIM_PAPER_COLUMNS = ["paper_id", "title", "system", "is_systems", "published", "url", "url_kind"]  # copied onto each claim
 FACT_COLUMNS = ["paper_id", "model_sizes", "gpu_counts", "hardware", "models"]
 #: what the dashboard reads of each table (None: every column); the abstracts stay on disk
 READ_COLUMNS: dict[str, list[str] | None] = {"papers": PAPER_COLUMNS, "claims": None, "facts": FACT_COLUMNS,

@@ -13,8 +13,11 @@ it, and written to a ``<file>.meta.json`` sidecar where it has not:
           Text cells that a spreadsheet would run as a formula get a leading ' (etl.store.csv_text)
     pdf   sidecar JSON (CLI only)
 
-PNG/SVG/PDF are rendered by kaleido in one long-lived headless Chromium per process (the
-first image takes a few seconds, later ones well under one).
+PNG/SVG/PDF are rendered by kaleido, each in its own headless Chromium (about 4 s). Renders are
+bounded per process: one at a time, at most ``RENDER_WAITING`` more waiting, any further request
+refused at once with a "busy, try again" ``ExportBusy``; and rendered images are kept in a small
+LRU cache keyed by filter + snapshot run id + format (``IMAGE_CACHE_ITEMS`` / ``IMAGE_CACHE_BYTES``),
+so the same chart asked for again costs nothing.
 """
 
 from __future__ import annotations
@@ -25,6 +28,8 @@ import json
 import struct
 import threading
 import zlib
+from collections import OrderedDict
+from collections.abc import Callable
 from xml.sax.saxutils import escape as xml_escape
 
 import kaleido
@@ -46,13 +51,70 @@ IMAGE_SIZE = {"width": 1200, "height": 700}
 PNG_SCALE = 2
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
-_kaleido_lock = threading.Lock()  # one headless browser at a time: the machine may have 2 cores
 RENDER_TIMEOUT_S = 120  # a render that takes longer is abandoned with an error, never a hang
+RENDER_WAITING = 2  # image exports that may wait for the one running; more are refused as busy
+IMAGE_CACHE_ITEMS = 32
+IMAGE_CACHE_BYTES = 64 << 20
 RENDER_ERRORS = tuple(getattr(kaleido.errors, name) for name in kaleido.errors.__all__)
 
 
 class ExportError(RuntimeError):
     """An export could not be made (no Chromium for kaleido, a bad format)."""
+
+
+class ExportBusy(ExportError):
+    """Too many image exports are running or waiting: try again in a few seconds."""
+
+
+class RenderQueue:
+    """One render at a time with at most ``waiting`` more queued; the next is refused at once."""
+
+    def __init__(self, waiting: int = RENDER_WAITING):
+        self.waiting = waiting
+        self._slots = threading.BoundedSemaphore(1 + waiting)
+        self._running = threading.Lock()
+
+    def run(self, render: Callable[[], bytes]) -> bytes:
+        if not self._slots.acquire(blocking=False):
+            raise ExportBusy(f"The image exporter is busy (1 export running, {self.waiting} waiting); "
+                             "try again in a few seconds, or export HTML or CSV, which need no browser.")
+        try:
+            with self._running:
+                return render()
+        finally:
+            self._slots.release()
+
+
+class ImageCache:
+    """Rendered images by (query, snapshot run id, format): a bounded LRU, thread-safe."""
+
+    def __init__(self, items: int = IMAGE_CACHE_ITEMS, max_bytes: int = IMAGE_CACHE_BYTES):
+        self.items, self.max_bytes = items, max_bytes
+        self._data: OrderedDict[tuple, bytes] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple) -> bytes | None:
+        with self._lock:
+            if key in self._data:
+                self._data.move_to_end(key)
+                return self._data[key]
+        return None
+
+    def put(self, key: tuple, value: bytes) -> None:
+        if len(value) > self.max_bytes:
+            return
+        with self._lock:
+            self._data[key] = value
+            self._data.move_to_end(key)
+            while len(self._data) > self.items or sum(map(len, self._data.values())) > self.max_bytes:
+                self._data.popitem(last=False)
+
+    def __len__(self) -> int:
+        return len(self._data)
+
+
+RENDERS = RenderQueue()
+IMAGES = ImageCache()
 
 
 def extractor_version(board: Board) -> str:
@@ -74,8 +136,26 @@ def provenance(board: Board, filters: Filters, url: str | None = None) -> dict:
     }
 
 
+SLUG_CHARS = 40
+
+
+def filter_slug(filters: Filters) -> str:
+    """A short, file-name-safe slug of the filter: "throughput-vllm-7-70" (plus a short hash of
+    the whole query, so two different views never share a name); "all" for no filter."""
+    import hashlib
+    import re
+
+    words = [value for key, value in filters.to_params() if key not in ("tab", "sort")]
+    slug = re.sub(r"[^a-z0-9]+", "-", " ".join(words).lower()).strip("-")[:SLUG_CHARS].strip("-")
+    query = filters.replace(tab="landscape", sort=()).to_query()
+    if not query:
+        return "all"
+    return f"{slug or 'filter'}-{hashlib.sha256(query.encode()).hexdigest()[:6]}"
+
+
 def file_stem(filters: Filters, board: Board) -> str:
-    return f"claimboard-{filters.tab}-{board.run_id}"
+    """``claimboard-<view>-<filter slug>-<run id>``: the view and the filter in the name."""
+    return f"claimboard-{filters.tab}-{filter_slug(filters)}-{board.run_id}"
 
 
 def output_names(fmt: str, name: str) -> list[str]:
@@ -97,7 +177,7 @@ def export_files(view: View, fmt: str, name: str, meta: dict) -> dict[str, bytes
     elif fmt == "html":
         body = html_with_provenance(view.figure, meta)
     else:
-        image = static_image(view.figure, fmt)
+        image = cached_image(view.figure, fmt, (meta["view"], meta["query"], meta["snapshot_run_id"], fmt))
         body = {"png": png_with_provenance, "svg": svg_with_provenance}.get(fmt, lambda data, _: data)(image, meta)
     files = {name: body}
     if fmt in SIDECAR_FORMATS:
@@ -105,21 +185,30 @@ def export_files(view: View, fmt: str, name: str, meta: dict) -> dict[str, bytes
     return files
 
 
+def cached_image(fig: go.Figure, fmt: str, key: tuple) -> bytes:
+    """``static_image`` through the image cache and the render queue."""
+    image = IMAGES.get(key)
+    if image is None:
+        # a request that waited in the queue behind the same chart finds it cached
+        image = RENDERS.run(lambda: IMAGES.get(key) or static_image(fig, fmt))
+        IMAGES.put(key, image)
+    return image
+
+
 def static_image(fig: go.Figure, fmt: str) -> bytes:
-    """PNG/SVG/PDF bytes from a kaleido browser, bounded in time.
+    """PNG/SVG/PDF bytes from a kaleido browser, bounded in time (call it through ``RENDERS``).
 
     Each call starts its own browser (about 4 s): kaleido's long-lived sync server can wait
     forever on a browser that stalls under load, and an export must fail, not hang.
     """
     opts = {"format": fmt, "scale": PNG_SCALE if fmt == "png" else 1, **IMAGE_SIZE}
     render = kaleido.calc_fig(fig.to_dict(), opts=opts, kopts={"timeout": RENDER_TIMEOUT_S})
-    with _kaleido_lock:
-        try:
-            return asyncio.run(asyncio.wait_for(render, RENDER_TIMEOUT_S + 30))
-        except TimeoutError as err:
-            raise ExportError(f"{fmt.upper()} export took longer than {RENDER_TIMEOUT_S} s and was abandoned") from err
-        except RENDER_ERRORS as err:
-            raise ExportError(f"{fmt.upper()} export needs a Chrome/Chromium for kaleido: {err}") from err
+    try:
+        return asyncio.run(asyncio.wait_for(render, RENDER_TIMEOUT_S + 30))
+    except TimeoutError as err:
+        raise ExportError(f"{fmt.upper()} export took longer than {RENDER_TIMEOUT_S} s and was abandoned") from err
+    except RENDER_ERRORS as err:
+        raise ExportError(f"{fmt.upper()} export needs a Chrome/Chromium for kaleido: {err}") from err
 
 
 # ---------------------------------------------------------------- embedding

@@ -31,7 +31,15 @@ HOVER_CHARS = 200  # a sentence on hover (side by side)
 CLAIM_CHARS = 120  # the window of a claim's sentence around its number on hover (the claims table has it whole)
 CLAIM_LEAD = 45  # characters of that window before the number
 TITLE_CHARS = 90  # a paper title on hover
-SIZE_MAX = 16  # marker diameter (px) of the largest GPU count
+MARKER_SIZE = 9  # every point the same size: GPU count is an x axis of its own, not a size
+CHART_HEIGHT = 540  # px on screen: a fixed height, so a chart drawn while its tab is hidden never collapses to 0
+
+#: log-axis ticks that read as values: 1x 2x 5x 10x ..., 1B 7B 70B 1T, 1 2 4 8 ... GPUs
+MULTIPLIER_TICKS = [0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000]
+PARAM_TICKS = [1e6, 1e7, 1e8, 3e8, 1e9, 3e9, 7e9, 13e9, 30e9, 70e9, 175e9, 400e9, 1e12, 2e12, 1e13]
+#: the ticks kept when a wide range would list too many
+MAJOR_TICKS = {1e6, 1e8, 1e9, 7e9, 70e9, 1e12, 1e13, 0.01, 0.1, 1, 2, 5, 10, 100, 1000, 10000, 1, 8, 64, 512, 4096, 32768}
+GPU_TICKS = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 2048, 4096, 8192, 16384, 32768, 65536]
 
 METRIC_COLORS = {
     "throughput": "#2563eb",
@@ -96,6 +104,34 @@ def wrap(texts: pl.Series, width: int = HOVER_WIDTH, most: int = 3) -> pl.Series
     return pl.Series(texts.name, [wrap_one(t, width, most) for t in texts.to_list()], dtype=pl.String)
 
 
+def format_multiplier(value: float) -> str:
+    return f"{value:g}x"
+
+
+def format_param_count(value: float) -> str:
+    for scale, suffix in ((1e12, "T"), (1e9, "B"), (1e6, "M")):
+        if value >= scale:
+            return f"{value / scale:g}{suffix}"
+    return f"{value:g}"
+
+
+def log_ticks(low: float | None, high: float | None, ticks: list[float], label) -> dict:
+    """``tickvals``/``ticktext`` for a log axis over [low, high] (a little past each end), from
+    a list of round values: ticks that read as values, never a bare mantissa."""
+    if low is None or high is None or not low > 0:
+        return {}
+    inside = [t for t in ticks if low / 2.2 <= t <= high * 2.2]
+    if len(inside) > 9:  # a wide range: the major ticks only
+        inside = [t for t in inside if t in MAJOR_TICKS]
+    return {"tickmode": "array", "tickvals": inside, "ticktext": [label(t) for t in inside]} if inside else {}
+
+
+def multiplier_axis(values: pl.Series, title: str) -> dict:
+    values = values.drop_nulls()
+    low, high = (float(values.min()), float(values.max())) if len(values) else (None, None)
+    return {"type": "log", "title": {"text": title}, **log_ticks(low, high, MULTIPLIER_TICKS, format_multiplier)}
+
+
 def sample_note(shown: int, total: int, noun: str = "claims") -> str:
     """What a sampled chart says under it (and, shorter, in its corner)."""
     return (f"Showing a random sample of {shown:,} of {total:,} {noun}; "
@@ -147,17 +183,23 @@ def template_json() -> str:
     return json.dumps(pio.templates["plotly_white"].to_plotly_json())
 
 
+#: the legend under the plot, in rows: on a phone it must not take half the chart
+LEGEND_BELOW = {"title": {"text": ""}, "itemsizing": "constant", "orientation": "h", "x": 0, "xanchor": "left",
+                "y": -0.16, "yanchor": "top"}
+
+
 def house_layout(title: str = "", subtitle: str | None = None, **extra) -> dict:
     """The house style as a layout dict, with an escaped title (the filter sentence) and subtitle;
     ``extra`` adds or replaces top-level layout keys (an empty list adds nothing)."""
     extra = {key: value for key, value in extra.items() if value != []}
+    lines = (subtitle or "").split("\n")
     return {
         "template": json.loads(template_json()),
         "font": {"family": FONT, "size": 13, "color": "#1f2937"},
         "title": {"text": escape_text(title), "x": 0.01, "xanchor": "left", "font": {"size": 16},
-                  "subtitle": {"text": escape_text(subtitle or ""), "font": {"size": 12, "color": "#6b7280"}}},
-        "margin": {"l": 60, "r": 20, "t": 80 if title else 20, "b": 50},
-        "legend": {"title": {"text": ""}, "itemsizing": "constant"},
+                  "subtitle": {"text": "<br>".join(escape_text(line) for line in lines), "font": {"size": 12, "color": "#6b7280"}}},
+        "margin": {"l": 60, "r": 20, "t": (80 + 15 * (len(lines) - 1)) if title else 20, "b": 50},
+        "legend": LEGEND_BELOW,
         "hoverlabel": {"align": "left", "bgcolor": "white", "font": {"family": FONT, "size": 12}},
         **extra,
     }
@@ -248,10 +290,7 @@ def landscape(
     plotted = plotted.select(
         "paper_id", x_column, pl.col("multiplier").cast(pl.Float32),
         colour=escape(top_or_other(color, plotted, top=top)),
-        marker=(pl.col("gpu_count").fill_null(1).cast(pl.Float64).log(2) + 2).cast(pl.Float32),
     ).with_columns(hover=hover_labels(plotted))
-    # Plotly Express's area sizing: the largest marker is SIZE_MAX px across
-    sizeref = 2.0 * float(plotted["marker"].max()) / SIZE_MAX**2
     ranked = [n for n in top_values("colour", plotted["colour"], keep=plotted.height) if n not in GREYS]
     kind = "scattergl" if webgl else "scatter"
     traces = []  # dicts, not trace objects: go.Figure would deep-copy their arrays element by element
@@ -260,7 +299,7 @@ def landscape(
             type=kind, x=part[x_column].to_numpy(), y=part["multiplier"].to_numpy(), customdata=part["paper_id"].to_list(),
             text=part["hover"].to_list(), name=name, legendgroup=name, mode="markers", hovertemplate=LANDSCAPE_HOVER,
             marker={"color": colour_of(name, color, ranked.index(name) if name in ranked else 0),
-                    "size": part["marker"].to_numpy(), "sizemode": "area", "sizeref": sizeref, "opacity": 0.8,
+                    "size": MARKER_SIZE, "opacity": 0.8,
                     "line": {"width": 0.5, "color": "white"}},
         ))
     picked = plotted.filter(pl.col("paper_id").is_in(list(selected)))
@@ -270,11 +309,15 @@ def landscape(
             name="selected papers", marker={"symbol": "circle-open", "size": 20, "color": "#111827", "line": {"width": 2}},
             hoverinfo="skip",
         ))
-    xaxis = {"title": {"text": x_title}, **({"type": "log"} if x != "published" else {})}
+    xaxis = {"title": {"text": x_title}}
+    if x != "published":
+        values = plotted[x_column]
+        ticks, label = (PARAM_TICKS, format_param_count) if x == "model_size" else (GPU_TICKS, lambda v: f"{v:g}")
+        xaxis |= {"type": "log", **log_ticks(float(values.min()), float(values.max()), ticks, label)}
     badge = [sampled_badge(rows.height, total)] if total is not None and total > rows.height else []
     return figure(traces, house_layout(
-        title, subtitle, xaxis=xaxis, yaxis={"title": {"text": "Improvement multiplier (×, log)"}, "type": "log"},
-        legend={"title": {"text": color}, "itemsizing": "constant"}, shapes=[ONE], annotations=badge,
+        title, subtitle, xaxis=xaxis, yaxis=multiplier_axis(plotted["multiplier"], "Improvement multiplier (log)"),
+        legend={**LEGEND_BELOW, "title": {"text": f"{color}: "}}, shapes=[ONE], annotations=badge,
     ))
 
 
@@ -319,9 +362,9 @@ def side_by_side(rows: pl.DataFrame, labels: dict[str, str], *, title: str = "",
             marker={"color": PALETTE[i % len(PALETTE)]}, hovertemplate=hover, legendgroup=paper_id,
         ))
     return figure(traces, house_layout(
-        title, subtitle, barmode="group", legend={"title": {"text": "paper"}, "itemsizing": "constant"},
+        title, subtitle, barmode="group", legend={**LEGEND_BELOW, "title": {"text": "paper: "}},
         xaxis={"title": {"text": ""}, "categoryorder": "category ascending"},
-        yaxis={"type": "log", "title": {"text": "Largest claimed multiplier (×, log)"}}, shapes=[ONE],
+        yaxis=multiplier_axis(best["multiplier"], "Largest claimed multiplier (log)"), shapes=[ONE],
     ))
 
 
@@ -390,5 +433,5 @@ def baselines(
     return figure([strip, boxes], house_layout(
         title, subtitle, showlegend=False, boxmode="overlay", shapes=shapes, annotations=badge,
         xaxis={"categoryorder": "array", "categoryarray": axis},
-        yaxis={"type": "log", "title": {"text": "Claimed multiplier (×, log)"}},
+        yaxis=multiplier_axis(pl.concat([shown["low"], shown["high"]]), "Claimed multiplier (log)"),
     ))

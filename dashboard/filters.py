@@ -38,6 +38,10 @@ MAX_PAPERS = 8
 MAX_ITEMS = 50
 MAX_TEXT = 200
 MAX_COMPLAINTS = 20  # "not understood" messages listed for one link
+MAX_QUERY = 250_000  # characters of a URL query string read at all (the request body limit is 1 MB)
+MAX_SORT = 3  # sort keys of the claims table (a client cannot ask for thousands)
+#: claims-table columns that sort (URL ``sort=multiplier:desc``)
+SORTABLE = ("title", "metric", "multiplier", "baseline", "hardware", "model_size", "gpu_count", "sentence", "warning")
 PREVIOUS = "previous"
 
 
@@ -89,6 +93,22 @@ def parse_positive(raw: str) -> float:
         value = float("nan")
     if not 0 < value < float("inf"):
         raise ValueError("expected a positive number")
+    return value
+
+
+SIZE_SUFFIXES = {"": 1.0, "b": 1.0, "m": 1e-3, "t": 1e3}  # model sizes are in billions: "7", "7B", "70b", "350M", "1T"
+
+
+def parse_size(raw: str) -> float:
+    """A model size in billions of parameters, with an optional B/M/T suffix (any case)."""
+    text = raw.strip().lower()
+    suffix = text[-1:] if text[-1:] in ("b", "m", "t") else ""
+    try:
+        value = float(text[: len(text) - len(suffix)]) * SIZE_SUFFIXES[suffix]
+    except ValueError:
+        value = float("nan")
+    if not 0 < value < float("inf"):
+        raise ValueError("expected a positive size like 7, 7B, 350M or 1T")
     return value
 
 
@@ -304,6 +324,33 @@ class ViewOption:
         return value
 
 
+@dataclass(frozen=True)
+class SortKeys:
+    """The claims table's sort: ``sort=multiplier:desc&sort=title`` (at most ``MAX_SORT`` keys)."""
+
+    choices: tuple[str, ...] = SORTABLE
+    max_items: int = MAX_SORT
+    default: tuple = ()
+    multiple = True
+
+    def parse_one(self, raw: str) -> str:
+        column, _, direction = raw.strip().partition(":")
+        direction = direction or "asc"
+        if column not in self.choices:
+            raise ValueError(f"not a sortable column ({', '.join(self.choices)})")
+        if direction not in ("asc", "desc"):
+            raise ValueError("direction is asc or desc")
+        return f"{column}:{direction}"
+
+    def format_one(self, value: str) -> str:
+        return value.removesuffix(":asc")
+
+
+def sort_specs(keys: Iterable[str]) -> list[dict]:
+    """``("multiplier:desc",)`` -> ``[{"column_id": "multiplier", "direction": "desc"}]``."""
+    return [dict(zip(("column_id", "direction"), key.split(":", 1), strict=True)) for key in keys]
+
+
 def param(kind: Any, help: str, scope: str = "rows", metavar: str | None = None) -> Any:
     """A Filters field: its kind, CLI help and scope live in the field metadata."""
     return field(default=kind.default, metadata={"kind": kind, "help": help, "scope": scope, "metavar": metavar})
@@ -329,8 +376,8 @@ class Filters:
     )
     hardware: tuple[str, ...] = param(AnyOf("hardware", "measured on {}"), "hardware, e.g. A100 (repeatable)", metavar="NAME")
     size: Span = param(
-        Between("model_size_params", parse_positive, format_number, "on {} models", words=format_params, scale=1e9),
-        "model size range in billions of parameters: 7..70, ..13, 70..",
+        Between("model_size_params", parse_size, format_number, "on {} models", words=format_params, scale=1e9),
+        "model size range in billions of parameters: 7..70, 7B..70B, ..13, 70..",
         metavar="LO..HI",
     )
     gpus: Span = param(
@@ -357,6 +404,8 @@ class Filters:
     x: str = param(ViewOption(tuple(X_AXES), "model_size"), "landscape x axis", scope="view")
     color: str = param(ViewOption(tuple(COLOR_BY), "metric"), "landscape colour", scope="view")
     focus: str = param(ViewOption(None, ""), "baseline whose claims the Baselines view lists", scope="view", metavar="NAME")
+    sort: tuple[str, ...] = param(SortKeys(), "claims-table sort, e.g. multiplier:desc (repeatable, at most 3)",
+                                  scope="view", metavar="COLUMN[:desc]")
 
     # ------------------------------------------------------------ parsing and printing
 
@@ -396,7 +445,11 @@ class Filters:
     @classmethod
     def from_query(cls, query: str | None) -> Parsed:
         """From ``?a=1&b=2``, ``a=1&b=2`` or a whole URL; never raises on bad input."""
+        if query is not None and not isinstance(query, str):  # url.search comes from the client
+            return Parsed(cls(), [f"the link's query is not text ({type(query).__name__}) and is ignored"])
         query = query or ""
+        if len(query) > MAX_QUERY:
+            return Parsed(cls(), [f"the link's query is {len(query):,} characters long (at most {MAX_QUERY:,}) and is ignored"])
         if "://" in query:
             query = urlsplit(query).query
         return cls.from_params(parse_qsl(query.lstrip("?"), keep_blank_values=False))

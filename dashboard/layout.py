@@ -1,18 +1,21 @@
 """The page: header, filter panel, caption, tabs, one container per view, export bar.
 
-Every text from the data goes into components as a plain string (Dash renders it as text);
-Markdown is used only for the claims-table sentence, fully escaped by ``views.highlighted``.
+Every text from the data goes into components as a plain string (Dash renders it as text). The
+tables are AG Grids (dash-ag-grid); their cells render as text too, and the claim sentence goes
+through the ``ClaimSentence`` renderer of assets/claimboard_grid.js, which builds React text nodes
+(never HTML) with the claim's number in a <mark>.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from dash import dash_table, dcc, html
+import dash_ag_grid as dag
+from dash import dcc, html
 
 from dashboard import views
 from dashboard.data import QUARANTINE_ROWS, Board
-from dashboard.filters import COLOR_BY, PREVIOUS, TAB_LABELS, X_AXES, Filters
+from dashboard.filters import COLOR_BY, MAX_TEXT, PREVIOUS, TAB_LABELS, X_AXES, Filters, format_number
 from etl.schemas import METRICS
 
 EXPORT_FORMATS = {"png": "PNG", "svg": "SVG", "html": "HTML", "csv": "CSV (claims)"}
@@ -61,6 +64,7 @@ def control_values(filters: Filters) -> list:
         if control.end:
             value = getattr(value, control.end)
             value = value.isoformat() if hasattr(value, "isoformat") else value
+            value = format_number(value) if isinstance(value, int | float) else value  # text inputs: "7", not 7.0
         elif control.flag:
             value = ["1"] if value else []
         elif isinstance(value, tuple):
@@ -102,25 +106,50 @@ def page(board: Board | None) -> html.Div:
                                                       html.Span("benchmark claims from ML-systems papers", className="brand-tag")]),
                 html.Div(id="header-info", className="header-info"),
             ]),
-            html.Div(className="body", children=[filter_panel(board), content(board)]),
+            html.Div(className="body", children=[
+                # on a phone the filters fold into a drawer (a CSS-only toggle): the chart comes first
+                html.Div(className="drawer-bar", children=dcc.Checklist(
+                    id="filters-open", options=[{"label": " ☰ Filters", "value": "open"}], value=[],
+                    className="drawer-button", inputClassName="drawer-toggle")),
+                filter_panel(board), content(board)]),
         ],
     )
 
 
-def field(label: str, *children, hint: str | None = None) -> html.Div:
+#: typed fields whose value is checked as the URL's is, with the message shown beside the input
+CHECKED_FIELDS = ("size", "gpus", "published", "q")
+
+
+def field(label: str, *children, hint: str | None = None, checked: str | None = None) -> html.Div:
     parts = [html.Label(label, className="field-label"), *children]
     if hint:
         parts.append(html.Div(hint, className="field-hint"))
+    if checked:
+        parts.append(html.Div(id=f"msg-{checked}", className="field-message", role="alert"))
     return html.Div(parts, className="field")
 
 
-def number_range(prefix: str, unit: str, step: float | str) -> html.Div:
+def number_range(prefix: str, unit: str, mode: str, placeholders: tuple[str, str] = ("min", "max")) -> html.Div:
+    """Two text inputs (not type=number: a browser silently drops "-3" or "7B" from those; the
+    values are checked by ``Filters`` and a bad one is named beside the input)."""
     return html.Div(className="range", children=[
-        dcc.Input(id=f"{prefix}-lo", type="number", min=0, step=step, placeholder="min", debounce=True),
+        dcc.Input(id=f"{prefix}-lo", type="text", inputMode=mode, placeholder=placeholders[0], debounce=True, maxLength=20),
         html.Span("to", className="range-to"),
-        dcc.Input(id=f"{prefix}-hi", type="number", min=0, step=step, placeholder="max", debounce=True),
+        dcc.Input(id=f"{prefix}-hi", type="text", inputMode=mode, placeholder=placeholders[1], debounce=True, maxLength=20),
         html.Span(unit, className="range-unit"),
     ])
+
+
+def input_messages(values: list) -> list[str]:
+    """For each of CHECKED_FIELDS, what was not understood in the filter panel's controls ("" if all is well)."""
+    from dashboard.filters import Filters
+
+    pairs = params_from_controls(values)
+    out = []
+    for name in CHECKED_FIELDS:
+        ignored = Filters.from_params([(k, v) for k, v in pairs if k == name]).ignored
+        out.append(("Not applied: " + "; ".join(ignored) + ".") if ignored else "")
+    return out
 
 
 def new_since_options(board: Board | None) -> list[dict]:
@@ -134,14 +163,17 @@ def filter_panel(board: Board | None) -> html.Aside:
     options = (lambda column: board.options(column)) if board else (lambda column: [])
     return html.Aside(className="panel", children=[
         html.Div(className="panel-head", children=[html.H3("Filters"), dcc.Link("Reset", href="/", className="reset", id="reset")]),
-        field("Search", dcc.Input(id="f-q", type="search", placeholder="title, system or sentence", debounce=True, className="search")),
+        field("Search", dcc.Input(id="f-q", type="search", placeholder="title, system or sentence", debounce=True,
+                                  className="search", maxLength=MAX_TEXT), checked="q"),
         field("Metric", dcc.Dropdown(id="f-metric", options=METRICS, multi=True, placeholder="any metric")),
         field("Baseline", dcc.Dropdown(id="f-baseline", options=options("baseline"), multi=True, placeholder="any baseline")),
         field("Hardware", dcc.Dropdown(id="f-hardware", options=options("hardware"), multi=True, placeholder="any hardware")),
-        field("Model size", number_range("f-size", "B params", "any"), hint="billions of parameters, e.g. 7 to 70"),
-        field("GPU count", number_range("f-gpus", "GPUs", 1)),
+        field("Model size", number_range("f-size", "params", "decimal"),
+              hint="billions: 7, 7B, 350M or 1T", checked="size"),
+        field("GPU count", number_range("f-gpus", "GPUs", "numeric"), checked="gpus"),
         field("Published", dcc.DatePickerRange(id="f-published", display_format="YYYY-MM-DD", clearable=True,
-                                               start_date_placeholder_text="from", end_date_placeholder_text="to")),
+                                               start_date_placeholder_text="from", end_date_placeholder_text="to"),
+              checked="published"),
         dcc.Checklist(id="f-systems", options=[{"label": " systems papers only", "value": "1"}], className="check"),
         dcc.Checklist(id="f-better", options=[{"label": " improvements only (no regressions)", "value": "1"}], className="check"),
         field("New papers", dcc.Dropdown(id="f-new", options=new_since_options(board), placeholder="all papers")),
@@ -158,7 +190,7 @@ def content(board: Board | None = None) -> html.Main:
         html.Div(id="counts", className="counts"),
         html.Div(id="notices"),
         html.Div(className="toolbar", children=[
-            dcc.Tabs(id="tabs", value="landscape", className="tabs",
+            dcc.Tabs(id="tabs", value="landscape", className="tabs", mobile_breakpoint=0,
                      children=[dcc.Tab(label=label, value=tab, className="tab", selected_className="tab--selected")
                                for tab, label in TAB_LABELS.items()]),
             export_bar(),
@@ -176,19 +208,22 @@ def content(board: Board | None = None) -> html.Main:
         view("baselines", [
             graph("baselines-graph"),
             html.Div(className="split", children=[
-                html.Div([html.H4("Per baseline"), data_table("baselines-table", [
-                    {"id": "baseline", "name": "Baseline"}, {"id": "claims", "name": "Claims"},
-                    {"id": "papers", "name": "Papers"}, {"id": "median", "name": "Median ×"}],
-                    page_size=15, sort_action="native")]),
+                html.Div([html.H4("Per baseline"), grid("baselines-table", [
+                    {"field": "baseline", "headerName": "Baseline", "flex": 2}, {"field": "claims", "headerName": "Claims"},
+                    {"field": "papers", "headerName": "Papers"}, {"field": "median", "headerName": "Median ×"}],
+                    page_size=15)]),
                 html.Div([html.H4("Claims against one baseline"),
                           # every baseline as options from the start, so a link's focus=... survives the page load
                           dcc.Dropdown(id="f-focus", options=board.options("baseline") if board else [],
                                        placeholder="pick a baseline (or click its box)"),
-                          data_table("focus-table", claim_columns(["title", "metric", "multiplier", "sentence"]),
-                                     page_size=10, sort_action="native", markdown_options={"html": False})]),
+                          grid("focus-table", claim_columns(["title", "metric", "multiplier", "sentence"]), page_size=10)]),
             ]),
         ]),
-        view("table", [claims_table()]),
+        # the link's sort= is applied to the grid by refreshClaims (assets/claimboard_grid.js)
+        view("table", [claims_table(),
+                       html.P("Click a row to add its paper to the comparison; click a header to sort "
+                              "(Ctrl+click for a second key).", className="field-hint")]),
+        dcc.Store(id="claims-refresh"),
     ])
 
 
@@ -198,8 +233,11 @@ def view(tab: str, children: list) -> html.Section:
     ])
 
 
-def graph(graph_id: str) -> dcc.Loading:
-    return dcc.Loading(dcc.Graph(id=graph_id, config=GRAPH_CONFIG, className="graph"), type="dot", delay_show=300)
+def graph(graph_id: str) -> html.Div:
+    """A chart in a box that always takes the chart's height in the page flow (whatever the
+    loading overlay does with its children), so nothing below ever slides under it."""
+    return html.Div(className="graph-box", children=dcc.Loading(
+        dcc.Graph(id=graph_id, config=GRAPH_CONFIG, className="graph"), type="dot", delay_show=300))
 
 
 def export_bar() -> html.Div:
@@ -212,32 +250,53 @@ def export_bar() -> html.Div:
     ])
 
 
-def data_table(table_id: str, columns: list[dict], **kwargs) -> dash_table.DataTable:
-    return dash_table.DataTable(
-        id=table_id,
-        columns=columns,
-        style_as_list_view=True,
-        style_cell={"textAlign": "left", "fontFamily": "inherit", "fontSize": 13, "padding": "6px 8px",
-                    "whiteSpace": "normal", "height": "auto"},
-        style_header={"fontWeight": 600, "backgroundColor": "#f8fafc"},
-        **kwargs,
+def grid(grid_id: str, columns: list[dict], *, page_size: int, **options) -> dag.AgGrid:
+    """A small client-side grid (rows sent whole by a callback), sortable, paged."""
+    return dag.AgGrid(
+        id=grid_id, columnDefs=columns, rowData=[], className="grid",
+        defaultColDef={"sortable": True, "resizable": True, "wrapText": True, "autoHeight": True, "minWidth": 80},
+        columnSize="responsiveSizeToFit",
+        dashGridOptions={"pagination": True, "paginationPageSize": page_size, "paginationPageSizeSelector": False,
+                         "domLayout": "autoHeight", "suppressCellFocus": True, "animateRows": False, **options},
+        style={"height": None},
     )
 
 
+#: claims-table column widths (flex) and renderers
+CLAIM_COLUMN_DEFS = {
+    "title": {"flex": 2, "minWidth": 110, "cellRenderer": "PaperLink"},
+    "multiplier": {"maxWidth": 90, "minWidth": 70},
+    "gpu_count": {"maxWidth": 80, "minWidth": 60},
+    "warning": {"minWidth": 60, "cellRenderer": "ClaimWarning"},
+    "sentence": {"flex": 4, "minWidth": 170, "cellRenderer": "ClaimSentence"},
+}
+
+
 def claim_columns(ids: list[str]) -> list[dict]:
-    return [{"id": c, "name": views.TABLE_COLUMNS[c], **({"presentation": "markdown"} if c == "sentence" else {})} for c in ids]
+    return [{"field": c, "colId": c, "headerName": views.TABLE_COLUMNS[c], **CLAIM_COLUMN_DEFS.get(c, {})} for c in ids]
 
 
-def claims_table() -> dash_table.DataTable:
-    """Server-paged and server-sorted, so a million claims never travel to the browser."""
-    return data_table("claims-table", claim_columns(list(views.TABLE_COLUMNS)), page_current=0, page_size=views.TABLE_PAGE_SIZE, page_action="custom",
-                       sort_action="custom", sort_mode="multi", sort_by=[],
-                       markdown_options={"html": False},
-                       tooltip_delay=0, style_data_conditional=[
-                           {"if": {"filter_query": '{warning} != ""'}, "backgroundColor": "#fffbeb"},
-                           {"if": {"column_id": "sentence"}, "minWidth": "320px"},
-                           {"if": {"column_id": "title"}, "maxWidth": "220px"},
-                       ])
+def claims_table() -> dag.AgGrid:
+    """Server-paged and server-sorted (AG Grid's infinite row model: each page is one
+    ``getRowsRequest`` answered by a callback), so a million claims never travel to the browser."""
+    return dag.AgGrid(
+        id="claims-table",
+        columnDefs=claim_columns(list(views.TABLE_COLUMNS)),
+        rowModelType="infinite",
+        className="grid grid--claims",
+        # the infinite row model has no autoHeight: rows are three lines tall, the sentence shown
+        # around its number (whole on hover)
+        defaultColDef={"sortable": True, "resizable": True, "wrapText": True, "minWidth": 56, "flex": 1},
+        dashGridOptions={
+            "pagination": True, "paginationPageSize": views.TABLE_PAGE_SIZE, "paginationPageSizeSelector": False,
+            "cacheBlockSize": views.TABLE_PAGE_SIZE, "rowHeight": 66, "maxBlocksInCache": 20, "infiniteInitialRowCount": 1,
+            "maxConcurrentDatasourceRequests": 1, "domLayout": "autoHeight", "suppressCellFocus": True,
+            "multiSortKey": "ctrl", "animateRows": False,
+            # set to {"urlSort": true} once the link's sort is applied: only then does a request's sort go to the URL
+            "context": {"urlSort": False},
+        },
+        style={"height": None},
+    )
 
 
 # ---------------------------------------------------------------- filled by callbacks
@@ -253,12 +312,17 @@ def message(text: str, kind: str = "info") -> html.Div:
     return html.Div(text, className=f"message message--{kind}")
 
 
+LINK_TEXT = {"arxiv": "arXiv ↗", "hf": "Hugging Face ↗", "search": "title search ↗"}
+
+
 def facts_table(header: list[str], facts: list[tuple[str, list]]) -> html.Table:
     """One column per paper; the Source row links to arXiv when the id is an arXiv id."""
     def cell(label: str, value) -> html.Td:
         if label == "Source":
-            link, sources = value
-            return html.Td([html.A("arXiv", href=link, target="_blank", rel="noopener noreferrer") if link else None,
+            link, kind, sources = value
+            text = LINK_TEXT.get(kind, "paper page")
+            return html.Td([html.A(text, href=link, target="_blank", rel="noopener noreferrer",
+                                   title="no id known: a search for the title" if kind == "search" else None) if link else None,
                             html.Div(sources, className="sources")])
         return html.Td(value)
 
@@ -274,13 +338,23 @@ def header_info(board: Board | None, runs: list[dict]) -> list:
     status = []
     if run:
         ok = run.get("status") == "ok"
+        when = views.human_time(run.get("finished", "")) or "?"
         status = [html.Span(className=f"status status--{'ok' if ok else 'failed'}",
-                            children=f"last refresh: {run.get('status', '?')} · {str(run.get('finished', ''))[:16]}",
-                            title=str(run.get("error") or ""))]
+                            children=f"last refresh: {run.get('status', '?')} · {when}",
+                            title=str(run.get("error") or f"run {run.get('run_id', '?')}"))]
     if board is None:
         return [html.Span("no snapshot yet", className="stat"), *status]
-    finished = str(board.snapshot.manifest.get("finished", ""))[:16].replace("T", " ")
-    stats = [html.Span([html.B(value), f" {label}"], className="stat") for label, value in views.header_counts(board)[:-1]]
+    manifest = board.snapshot.manifest
+    finished = views.human_time(manifest.get("finished", "")) or views.human_time(manifest.get("started", ""))
+    kinds = views.warning_kinds(board)
+    stats = []
+    for label, value in views.header_counts(board)[:-1]:
+        if label == "flagged claims" and kinds:
+            listed = ", ".join(f"{kind} {count:,}" for kind, count in kinds[:3]) + (", …" if len(kinds) > 3 else "")
+            stats.append(html.Span([html.B(value), f" {label} ({listed})"], className="stat stat--flagged",
+                                   title="\n".join(f"{count:,} × {kind}" for kind, count in kinds)))
+        else:
+            stats.append(html.Span([html.B(value), f" {label}"], className="stat"))
     quarantine = board.snapshot.quarantine
     rows = [
         html.Tr([html.Td(r["stage"]), html.Td(r["source"]), html.Td(r["reason"]), html.Td(r["record"][:160], className="mono")])
@@ -288,7 +362,8 @@ def header_info(board: Board | None, runs: list[dict]) -> list:
     ]
     more = f" (first {QUARANTINE_ROWS} shown)" if board.quarantined > QUARANTINE_ROWS else ""
     return [
-        html.Span([html.B(board.run_id, className="mono"), f" · {finished} UTC"], className="stat", title="snapshot"),
+        html.Span(f"data of {finished}" if finished else "data", className="stat stat--time",
+                  title=f"snapshot {board.run_id}", id="snapshot-time"),
         *stats,
         html.Details(className="quarantine", children=[
             html.Summary(f"{board.quarantined:,} quarantined"),

@@ -16,7 +16,7 @@ import polars as pl
 
 from dashboard import figures
 from dashboard.data import Board, Selection
-from dashboard.filters import MAX_PAPERS, X_AXES, Filters, format_params
+from dashboard.filters import MAX_PAPERS, MAX_SORT, MAX_TEXT, SORTABLE, X_AXES, Filters, format_params
 
 TABLE_PAGE_SIZE = 25
 PAPER_OPTIONS = 20  # papers the compare box lists for what is typed
@@ -31,11 +31,12 @@ TABLE_COLUMNS = {  # claims-table column id -> header
     "sentence": "Claim (number highlighted)",
     "warning": "⚠",
 }
+assert tuple(TABLE_COLUMNS) == SORTABLE  # the URL's sort= names the table's columns
 SORT_COLUMNS = {"title": "title", "model_size": "model_size_params"}  # table column -> frame column
+MAX_BLOCK = 100  # rows one grid request may ask for
 ARXIV_ID = re.compile(r"^\d{4}\.\d{4,5}(v\d+)?$")
-MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~&])")
 CSV_COLUMNS = [
-    "claim_id", "paper_id", "title", "system", "published", "metric", "multiplier", "better", "text", "unit",
+    "claim_id", "paper_id", "url", "url_kind", "title", "system", "published", "metric", "multiplier", "better", "text", "unit",
     "low", "high", "qualifier", "baseline", "baseline_raw", "hardware", "model_size_params", "gpu_count",
     "confidence", "warning", "sentence",
 ]
@@ -71,9 +72,17 @@ def counts_line(rows: pl.DataFrame | Selection) -> str:
     return f"{plural(rows.height, 'claim')} from {plural(papers, 'paper')}"
 
 
-def subtitle(board: Board, rows: pl.DataFrame | Selection, static: bool) -> str | None:
-    """Files carry their provenance in the chart too; the screen has the header for that."""
-    return f"{counts_line(rows)} · ClaimBoard snapshot {board.run_id}" if static else None
+def subtitle(board: Board, rows: pl.DataFrame | Selection, static: bool, plotted: int | None = None,
+             notes: list[str] | None = None) -> str | None:
+    """Files carry their provenance in the chart too (the screen has the header for that), and
+    what the page says under the chart: "N of M claims plotted" and the not-plotted notes."""
+    if not static:
+        return None
+    counts = counts_line(rows)
+    if plotted is not None and plotted != rows.height:
+        counts = f"{plotted:,} of {counts} plotted"
+    lines = [f"{counts} · ClaimBoard snapshot {board.run_id}", *(notes or [])]
+    return "\n".join(lines)  # house_layout escapes each line and breaks them
 
 
 def build_view(board: Board, filters: Filters, *, static: bool = False) -> View:
@@ -84,10 +93,14 @@ def build_view(board: Board, filters: Filters, *, static: bool = False) -> View:
     selection = board.select(filters)
     title = filters.describe() if static else ""  # on screen the caption above the chart says it
     if filters.tab == "side":
-        return side_view(board, filters, selection, title, static)
-    if filters.tab == "baselines":
-        return baselines_view(board, filters, selection, title, static)
-    return landscape_view(board, filters, selection, title, static)
+        view = side_view(board, filters, selection, title, static)
+    elif filters.tab == "baselines":
+        view = baselines_view(board, filters, selection, title, static)
+    else:
+        view = landscape_view(board, filters, selection, title, static)
+    if not static:  # a fixed height: a chart drawn while its tab is hidden never collapses to 0
+        view.figure.layout.height = figures.CHART_HEIGHT
+    return view
 
 
 def landscape_view(board: Board, filters: Filters, selection: Selection, title: str, static: bool) -> View:
@@ -100,15 +113,15 @@ def landscape_view(board: Board, filters: Filters, selection: Selection, title: 
     shown = plottable.sample(figures.MAX_POINTS)
     # colours come from every plottable claim, so a sample never changes them
     top = None if filters.color == "metric" else figures.top_values(filters.color, plottable.column(filters.color))
-    fig = figures.landscape(
-        shown.frame(figures.LANDSCAPE_COLUMNS), x=filters.x, color=filters.color, selected=filters.papers,
-        title=title, subtitle=subtitle(board, selection, static), top=top, total=plottable.height,
-        webgl=not static and shown.height >= figures.WEBGL_FROM,
-    )
     sampled = figures.sample_note(shown.height, plottable.height) if shown.height < plottable.height else None
     notes = []
     if missing:
-        notes.append(f"{plural(missing, 'claim')} without a known {x_title.lower()} not plotted.")
+        notes.append(f"{plural(missing, 'claim')} without a known {X_WORDS[filters.x]} not plotted.")
+    fig = figures.landscape(
+        shown.frame(figures.LANDSCAPE_COLUMNS), x=filters.x, color=filters.color, selected=filters.papers,
+        title=title, subtitle=subtitle(board, selection, static, shown.height, [*([sampled] if sampled else []), *notes]), top=top, total=plottable.height,
+        webgl=not static and shown.height >= figures.WEBGL_FROM,
+    )
     return View(filters, selection, fig, notes, sampled)
 
 
@@ -137,16 +150,20 @@ def baselines_view(board: Board, filters: Filters, selection: Selection, title: 
     names = stats["baseline"].head(figures.MAX_BOXES).to_list()
     candidates = selection.where(pl.col("baseline").is_in(names))
     points = candidates.sample(figures.MAX_POINTS)
-    fig = figures.baselines(
-        points.frame(figures.BASELINE_POINT_COLUMNS), stats, focus=filters.focus, title=title,
-        subtitle=subtitle(board, selection, static), total=candidates.height,
-    )
     notes = []
     if stats.height > figures.MAX_BOXES:
         notes.append(f"Showing the {figures.MAX_BOXES} most claimed-against of {stats.height:,} baselines.")
+    unnamed = selection.height - int(stats["claims"].sum()) if stats.height else selection.height
+    if unnamed:
+        notes.append(f"{plural(unnamed, 'claim')} without a known baseline not plotted.")
     sampled = None
     if points.height < candidates.height:
         sampled = figures.sample_note(points.height, candidates.height, "points") + " The boxes use every claim."
+    fig = figures.baselines(
+        points.frame(figures.BASELINE_POINT_COLUMNS), stats, focus=filters.focus, title=title,
+        subtitle=subtitle(board, selection, static, candidates.height, [*([sampled] if sampled else []), *notes]),
+        total=candidates.height,
+    )
     return View(filters, selection, fig, notes, sampled, extra={"stats": stats})
 
 
@@ -159,6 +176,7 @@ def largest(selection: Selection, column: str, limit: int) -> pl.DataFrame:
     return selection.board.claims[top["row"]]
 
 
+X_WORDS = {"model_size": "model size", "gpus": "GPU count", "published": "publication date"}
 NO_MATCH = "No claims match these filters. Remove a filter, or start again with Reset."
 
 
@@ -178,9 +196,12 @@ def format_list(values: list | None, formatter=str) -> str:
     return ", ".join(formatter(v) for v in values) if values else "—"
 
 
-def paper_link(paper_id: str) -> str | None:
-    """An arXiv link when the id is an arXiv id (never a URL taken from the data)."""
-    return f"https://arxiv.org/abs/{paper_id}" if ARXIV_ID.match(paper_id) else None
+def paper_link(paper_id: str, url: object = None, kind: object = None) -> tuple[str | None, str]:
+    """(link, kind) of a paper: its ``url`` column when the snapshot has one (https only; kind
+    "arxiv" | "hf" | "search"), else an arXiv link when the id is an arXiv id."""
+    if isinstance(url, str) and url.lower().startswith("https://"):
+        return url, kind if kind in ("arxiv", "hf", "search") else "arxiv"
+    return (f"https://arxiv.org/abs/{paper_id}", "arxiv") if ARXIV_ID.match(paper_id) else (None, "")
 
 
 def facts_table(
@@ -204,19 +225,9 @@ def facts_table(
         ("Baselines", [format_list(baselines[r["paper_id"]]) for r in records]),
         ("Claims shown", [str(claim_counts[r["paper_id"]]) for r in records]),
         ("Published", [str(r["published"] or "—") for r in records]),
-        ("Source", [(paper_link(r["paper_id"]), format_list(r["sources"])) for r in records]),
+        ("Source", [(*paper_link(r["paper_id"], r.get("url"), r.get("url_kind")), format_list(r["sources"])) for r in records]),
     ]
     return [r["system"] or r["paper_id"] for r in records], facts
-
-
-def highlighted(sentence: str, number: str) -> str:
-    """The sentence as Markdown with every character escaped and the claim's number in bold."""
-    at = sentence.find(number)
-    if at < 0:
-        return MARKDOWN_SPECIAL.sub(r"\\\1", sentence)
-    before, after = sentence[:at], sentence[at + len(number):]
-    return "".join([MARKDOWN_SPECIAL.sub(r"\\\1", before), "**", MARKDOWN_SPECIAL.sub(r"\\\1", number), "**",
-                    MARKDOWN_SPECIAL.sub(r"\\\1", after)])
 
 
 NULL_LAST_ASC = 2**32 - 1  # a rank past every value: nulls sort last going up...
@@ -260,6 +271,36 @@ def table_page(selection: Selection, page: int, sort_by: list[dict] | None) -> t
     return [table_record(r) for r in chunk.to_dicts()], pages
 
 
+def grid_sort(sort_model: object) -> list[dict]:
+    """An AG Grid ``sortModel`` from the client -> at most ``MAX_SORT`` valid sort specs
+    (anything of another shape, an unknown column or a repeated one is dropped)."""
+    specs: list[dict] = []
+    for item in sort_model[:MAX_SORT * 4] if isinstance(sort_model, list) else []:
+        if not isinstance(item, dict):
+            continue
+        column, direction = item.get("colId"), item.get("sort")
+        if column in TABLE_COLUMNS and direction in ("asc", "desc") and column not in [s["column_id"] for s in specs]:
+            specs.append({"column_id": column, "direction": direction})
+    return specs[:MAX_SORT]
+
+
+def table_rows(selection: Selection, start: object, end: object, sort_by: list[dict]) -> dict:
+    """One block of the claims grid (``getRowsResponse``): rows ``start:end`` (at most
+    ``MAX_BLOCK``) of the selection in ``sort_by`` order, and the row count."""
+    start = start if isinstance(start, int) and not isinstance(start, bool) and 0 <= start < 2**31 else 0
+    end = end if isinstance(end, int) and not isinstance(end, bool) and start < end else start + TABLE_PAGE_SIZE
+    count = min(end - start, MAX_BLOCK)
+    if start >= selection.height:
+        chunk = selection.board.claims.clear()
+    elif sort_by:
+        chunk = selection.board.claims[sorted_rows(selection, sort_by, start, count)]
+    elif selection.index is None:
+        chunk = selection.board.claims.slice(start, count)
+    else:
+        chunk = selection.board.claims[selection.index.slice(start, count)]
+    return {"rowData": [table_record(r) for r in chunk.to_dicts()], "rowCount": selection.height}
+
+
 def table_record(row: dict) -> dict:
     return {
         "id": row["claim_id"],
@@ -271,8 +312,10 @@ def table_record(row: dict) -> dict:
         "hardware": row["hardware"] or "—",
         "model_size": format_size(row["model_size_params"]),
         "gpu_count": row["gpu_count"],
-        "sentence": highlighted(row["sentence"], row["text"]),
+        "sentence": row["sentence"],  # plain text: the grid's ClaimSentence renderer marks ``number`` in it
+        "number": row["text"],
         "warning": row["warning"] or "",
+        **({"url": row["url"], "url_kind": row.get("url_kind")} if row.get("url") else {}),
     }
 
 
@@ -307,18 +350,23 @@ def paper_options(board: Board | None, typed: str | None, selected: list | None)
     if board is None:
         return []
     papers = board.papers
-    selected = [p for p in selected or [] if isinstance(p, str)][:MAX_PAPERS]
+    selected = [p for p in (selected if isinstance(selected, list) else [])[:MAX_PAPERS] if isinstance(p, str)]
     chosen = papers.filter(pl.col("paper_id").is_in(selected)) if selected else papers.clear()
-    needle = (typed or "").strip().lower()
+    needle = (typed if isinstance(typed, str) else "").strip().lower()[:MAX_TEXT]
     if needle:
         matches = most_upvoted(papers.filter(paper_search_text(board).str.contains(needle, literal=True)))
     else:
         matches = default_paper_options(board)
     options = pl.concat([chosen.select(matches.columns), matches]).unique("paper_id", keep="first", maintain_order=True)
-    return [
-        {"label": f"{r['system']}: {r['title']}" if r["system"] else r["title"], "value": r["paper_id"]}
-        for r in options.select("paper_id", "system", "title").to_dicts()
-    ]
+    return [{"label": paper_label(r["system"], r["title"]), "value": r["paper_id"]}
+            for r in options.select("paper_id", "system", "title").to_dicts()]
+
+
+def paper_label(system: str | None, title: str) -> str:
+    """"System: Title", unless the title already starts with the system's name."""
+    if not system or title.lower().startswith(system.lower()):
+        return title
+    return f"{system}: {title}"
 
 
 # ---------------------------------------------------------------- warm-up
@@ -341,6 +389,34 @@ def warm(board: Board) -> None:
 
 
 # ---------------------------------------------------------------- header
+
+
+def human_time(stamp: object) -> str:
+    """An ISO timestamp as one human form: "23 Nov 2026, 06:00 UTC" ("" when it is not one)."""
+    import datetime as dt
+
+    try:
+        moment = dt.datetime.fromisoformat(str(stamp))
+    except ValueError:
+        return ""
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(dt.UTC)
+    return f"{moment.day} {moment:%b %Y, %H:%M} UTC"
+
+
+def warning_kinds(board: Board) -> list[tuple[str, int]]:
+    """(kind, count) of flagged claims, most first: the manifest's ``warnings_by_kind`` when the
+    ETL wrote it, else counted from the claims' warning column."""
+    def compute() -> list[tuple[str, int]]:
+        recorded = board.snapshot.manifest.get("warnings_by_kind")
+        if isinstance(recorded, dict) and recorded:
+            pairs = [(str(k), int(v)) for k, v in recorded.items() if isinstance(v, int | float) and v > 0]
+        else:
+            counted = board.claims["warning"].drop_nulls().value_counts()
+            pairs = [(str(k), int(v)) for k, v in counted.iter_rows()]
+        return sorted(pairs, key=lambda kv: (-kv[1], kv[0]))
+
+    return board.memo("warning_kinds", compute)
 
 
 def last_run(runs: list[dict]) -> dict | None:

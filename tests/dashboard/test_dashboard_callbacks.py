@@ -65,9 +65,41 @@ def test_clicking_a_point_or_a_table_row_adds_its_paper():
     out = callbacks.sync_state("landscape-graph", "?papers=2401.00001", controls_for("?papers=2401.00001"), click, None, None, None)
     assert out[0] == "?papers=2401.00001&papers=2401.00002"
     assert out[1:] == controls_for(out[0])
-    rows = [{"paper_id": "2401.00003"}, {"paper_id": "2401.00005"}]
-    out = callbacks.sync_state("claims-table", "", controls_for(""), None, None, {"row": 1, "column": 0}, rows)
+    out = callbacks.sync_state("claims-table", "", controls_for(""), None, None, "2401.00005")
     assert out[0] == "?papers=2401.00005"
+
+
+def test_a_clicked_grid_row_is_looked_up_on_the_server_in_the_grids_sort(board):
+    request = {"startRow": 0, "endRow": 25, "sortModel": [{"colId": "multiplier", "sort": "desc"}]}
+    assert callbacks.table_paper(board, "?tab=table", {"rowIndex": 0, "value": "x"}, request) == "2401.00005"  # 10x
+    assert callbacks.table_paper(board, "?tab=table&metric=latency", {"rowIndex": 0}, request) == "2401.00007"
+    for bogus in (None, {"rowIndex": "0"}, {"rowIndex": -1}, {"rowIndex": True}, {"rowIndex": 10**12}, [0]):
+        assert callbacks.table_paper(board, "", bogus, request) is None
+    assert callbacks.table_paper(board, "", {"rowIndex": 999}, request) is None
+
+
+def test_a_grid_sort_goes_into_the_url_and_a_link_keeps_it():
+    out = callbacks.sync_state("claims-table", "?tab=table", controls_for("?tab=table"), None, None, None,
+                               ("multiplier:desc", "title:asc"))
+    assert out[0] == "?tab=table&sort=multiplier:desc&sort=title"
+    assert Filters.from_query(out[0]).filters.sort == ("multiplier:desc", "title:asc")
+    # a control change keeps the sort
+    search = "?tab=table&sort=multiplier:desc"
+    values = controls_for(search)
+    values[[c.id for c in layout.CONTROLS].index("f-q")] = "paged"
+    out = callbacks.sync_state("f-q", search, values, None, None)
+    assert out[0] == "?q=paged&tab=table&sort=multiplier:desc"
+
+
+def test_the_sort_is_bounded_and_checked():
+    parsed = Filters.from_query("?" + "&".join(f"sort=multiplier:desc&sort=c{i}" for i in range(5000)))
+    assert parsed.filters.sort == ("multiplier:desc",)
+    assert len(parsed.ignored) <= 21
+    sort_model = [{"colId": c, "sort": "asc"} for c in ("title", "metric", "baseline", "hardware", "gpu_count")] * 4000
+    assert len(views.grid_sort(sort_model)) == 3
+    assert views.grid_sort([{"colId": "nope", "sort": "asc"}, {"colId": "title", "sort": "up"}, None, "x"]) == []
+    assert views.grid_sort("multiplier") == []
+    assert callbacks.url_sort_ready({"context": {"urlSort": True}}) and not callbacks.url_sort_ready({"context": "x"})
 
 
 def test_the_oldest_pick_drops_out_past_eight_papers():
@@ -123,7 +155,7 @@ def test_views_show_only_the_urls_tab():
 def test_landscape_notes_claims_without_the_x_value(board):
     fig, notes = callbacks.landscape_outputs(board, "?x=published")
     assert sum(len(t.x) for t in fig.data) == board.claims.filter(pl.col("published").is_not_null()).height
-    assert "2 claims without a known published not plotted." in text_of(notes)
+    assert "2 claims without a known publication date not plotted." in text_of(notes)
 
 
 def test_side_by_side_asks_for_papers_then_shows_facts_as_text(board):
@@ -142,11 +174,25 @@ def test_baselines_view_lists_claims_against_the_focused_baseline(board):
     assert [r["paper_id"] for r in focus_rows] == ["2401.00007", "2401.00001"]  # largest multiplier first
 
 
+def test_the_claims_grid_gets_one_block_per_request(board):
+    request = {"startRow": 0, "endRow": 5, "sortModel": [{"colId": "multiplier", "sort": "asc"}]}
+    response = callbacks.table_response(board, "?tab=table", request)
+    assert response["rowCount"] == 12 and len(response["rowData"]) == 5
+    assert [r["multiplier"] for r in response["rowData"]] == sorted(r["multiplier"] for r in response["rowData"])
+    assert response["rowData"][0]["url"].startswith("https://")
+    # a client asking for a million rows gets one block
+    big = callbacks.table_response(board, "", {"startRow": 0, "endRow": 10**6})
+    assert len(big["rowData"]) == 12
+    for bogus in ({"startRow": "a"}, {"startRow": -3, "endRow": 2}, {"startRow": 10**40}, None, [], {"endRow": True}):
+        response = callbacks.table_response(board, "", bogus)
+        assert response["rowCount"] == 12
+
+
 def test_claims_table_pages_and_sorts_on_the_server(board):
     records, pages, page = callbacks.table_outputs(board, "?tab=table", 0, [{"column_id": "multiplier", "direction": "desc"}])
     assert pages == 1 and page == 0 and records[0]["multiplier"] == 10.0
     assert records[0]["warning"] == "multiplier above 5 on a single device"
-    assert "**10x**" in records[0]["sentence"]
+    assert records[0]["number"] == "10x" and "10x less energy" in records[0]["sentence"]  # plain text, marked by the grid
     _, _, page = callbacks.table_outputs(board, "?tab=table", 7, None)
     assert page == 0  # a page past the end after a filter change is clamped
 
@@ -154,7 +200,8 @@ def test_claims_table_pages_and_sorts_on_the_server(board):
 def test_compare_box_searches_titles_and_keeps_the_selection(board):
     options = views.paper_options(board, "spec", ["2401.00001"])
     assert [o["value"] for o in options] == ["2401.00001", "2401.00007"]
-    assert options[1]["label"] == "SpecDecode: SpecDecode: Speculative Decoding at Scale"
+    assert options[1]["label"] == "SpecDecode: Speculative Decoding at Scale"  # 13: the name is not repeated
+    assert views.paper_label("Orca", "A Distributed Serving System") == "Orca: A Distributed Serving System"
 
 
 def test_new_since_the_previous_snapshot(handmade_store, board):
@@ -328,3 +375,28 @@ def test_compare_box_lists_the_most_upvoted_with_ties_by_id(big_board):
     assert ids == sorted(ids)  # every upvote count is 10: ties by id
     assert [o["value"] for o in views.paper_options(big_board, "megatrain", ["2401.00001~5"])][:2] == [
         "2401.00001~5", "2401.00004~0"]
+
+
+def test_the_header_shows_one_human_time_the_run_id_on_hover_and_the_warning_kinds(board):
+    """13: no raw run id and two time formats; the flagged count names its kinds (manifest warnings_by_kind)."""
+    header = layout.header_info(board, [{"status": "ok", "finished": "2026-11-23T06:00:42+00:00", "run_id": NEW_RUN}])
+    text = text_of(header)
+    assert "data of 23 Nov 2026, 06:00 UTC" in text and "23 Nov 2026, 06:00 UTC" in text.split("last refresh: ok")[1]
+    time_span = header[0]
+    assert time_span.title == f"snapshot {NEW_RUN}" and NEW_RUN not in str(time_span.children)
+    assert "T06:00" not in text
+    assert "flagged claims (multiplier above 5 on a single device 1, regression 1)" in text
+    assert views.warning_kinds(board) == [("multiplier above 5 on a single device", 1), ("regression", 1)]
+    assert views.human_time("not a time") == ""
+
+
+def test_side_by_side_links_each_paper_and_marks_a_title_search(board):
+    """13: the Source row links the paper's page (url/url_kind columns), a title search said as such."""
+    filters = Filters.from_query("?tab=side&papers=2401.00002&papers=2401.00006&papers=2401.00001").filters
+    _, facts = views.facts_table(board, filters, board.select(filters).frame())
+    source = dict(facts)["Source"]
+    assert [(link.split("/")[2], kind) for link, kind, _ in source] == [
+        ("huggingface.co", "hf"), ("arxiv.org", "search"), ("arxiv.org", "arxiv")]
+    cells = text_of(layout.facts_table(*views.facts_table(board, filters, board.select(filters).frame())))
+    assert "Hugging Face " in cells and "title search " in cells and "no id known" in cells
+    assert views.paper_link("x", "javascript:alert(1)", "arxiv") == (None, "")

@@ -86,11 +86,12 @@ def test_pdf_gets_a_sidecar(board):
 
 def test_in_app_download_is_one_file_of_bytes(board):
     main, status = callbacks.export_outputs(board, "csv", "?q=%3Cscript%3E", "http://host/?q=%3Cscript%3E")
-    assert main["filename"] == f"claimboard-landscape-{NEW_RUN}.csv" and main["base64"]
+    name = main["filename"]
+    assert name.startswith("claimboard-landscape-script-") and name.endswith(f"-{NEW_RUN}.csv") and main["base64"]
     rows = list(csv.DictReader(io.StringIO(base64.b64decode(main["content"]).decode())))
     assert {r["title"] for r in rows} == {HOSTILE_TITLE}  # CSV keeps the raw text
     assert {r["export_query"] for r in rows} == {"?q=%3Cscript%3E"}
-    assert status == f"Downloaded claimboard-landscape-{NEW_RUN}.csv."
+    assert status == f"Downloaded {name}."
 
 
 def test_cli_flags_and_url_give_the_same_csv(handmade_store, tmp_path, capsys):
@@ -125,3 +126,97 @@ def test_every_filter_field_is_a_cli_flag(capsys):
     help_text = capsys.readouterr().out
     for name in Filters.__dataclass_fields__:
         assert f"--{name}" in help_text
+
+
+def test_image_exports_are_queued_bounded_and_cached(board, monkeypatch):
+    """15.6: one render at a time, RENDER_WAITING more waiting, the rest refused as busy at once;
+    the same filter + snapshot + format is rendered once."""
+    import threading
+    import time
+
+    renders = []
+
+    def slow_render(fig, fmt):
+        renders.append(fmt)
+        time.sleep(0.5)
+        return b"%PDF-fake"
+
+    monkeypatch.setattr(export, "static_image", slow_render)
+    monkeypatch.setattr(export, "RENDERS", export.RenderQueue(waiting=2))
+    monkeypatch.setattr(export, "IMAGES", export.ImageCache(items=4))
+    queries = [f"?metric=speedup&gpus=..{n}" for n in range(1, 7)]  # six different charts at once
+    results: dict[str, object] = {}
+
+    def one(query):
+        try:
+            results[query] = exported(board, "pdf", query)[0]["out.pdf"]
+        except export.ExportBusy as err:
+            results[query] = err
+
+    started = time.perf_counter()
+    threads = [threading.Thread(target=one, args=(q,)) for q in queries]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    busy = [r for r in results.values() if isinstance(r, export.ExportBusy)]
+    assert len(busy) == 3 and len(renders) == 3
+    assert "busy" in str(busy[0]) and "try again" in str(busy[0])
+    assert time.perf_counter() - started < 2.5
+    # asked again: served from the cache, no new render
+    done = [q for q, r in results.items() if isinstance(r, bytes)]
+    assert exported(board, "pdf", done[0])[0]["out.pdf"] == b"%PDF-fake" and len(renders) == 3
+    # a bounded LRU
+    for n in range(10):
+        export.IMAGES.put(("x", str(n), "NEW", "png"), b"x")
+    assert len(export.IMAGES) == 4
+
+
+def test_a_busy_exporter_is_a_message_in_the_page(board, monkeypatch):
+    def busy(*_):
+        raise export.ExportBusy("The image exporter is busy; try again in a few seconds.")
+
+    monkeypatch.setattr(export, "cached_image", busy)
+    download, status = callbacks.export_outputs(board, "png", "?metric=speedup", "http://x/")
+    assert "busy" in status and download is callbacks.no_update
+
+
+def test_an_exported_chart_says_how_many_claims_it_plots_and_what_it_left_out(board):
+    """13: the export carries "N of M claims plotted" and the page's not-plotted notes."""
+    filters = Filters.from_query("?x=published").filters
+    view = build_view(board, filters, static=True)
+    subtitle = view.figure.layout.title.subtitle.text
+    assert subtitle.startswith("10 of 12 claims from 7 papers plotted")
+    assert "2 claims without a known publication date not plotted." in subtitle
+    assert view.notes == ["2 claims without a known publication date not plotted."]
+    baselines = build_view(board, Filters.from_query("?tab=baselines").filters, static=True).figure.layout.title.subtitle.text
+    assert "2 claims without a known baseline not plotted." in baselines
+    screen = build_view(board, filters)
+    assert screen.figure.layout.height == 540 and not screen.figure.layout.title.subtitle.text
+
+
+def test_export_names_carry_the_view_and_a_slug_of_the_filter(board):
+    """13: two exports of different views or filters never share a name."""
+    def name(query):
+        return export.file_stem(Filters.from_query(query).filters, board)
+
+    assert name("") == f"claimboard-landscape-all-{NEW_RUN}"
+    assert name("?metric=throughput&baseline=vLLM&size=7..70").startswith("claimboard-landscape-throughput-vllm-7-70-")
+    assert name("?tab=baselines&metric=latency").startswith("claimboard-baselines-latency-")
+    names = {name(q) for q in ("?metric=latency", "?metric=latency&x=gpus", "?metric=speedup", "?tab=side&metric=latency")}
+    assert len(names) == 4
+    assert name("?q=" + "x" * 200).count("x") <= 41
+
+
+def test_export_buttons_are_disabled_on_an_empty_view(board):
+    assert callbacks.export_disabled(board, "?q=nothing-matches-this")
+    assert callbacks.export_disabled(board, "?tab=side&papers=2401.00001")
+    assert callbacks.export_disabled(None, "")
+    assert not callbacks.export_disabled(board, "?metric=latency")
+
+
+def test_csv_export_carries_each_papers_link(board):
+    files, _ = exported(board, "csv", "?metric=speedup")
+    rows = list(csv.DictReader(io.StringIO(files["out.csv"].decode())))
+    assert {(r["paper_id"], r["url_kind"]) for r in rows} >= {("2401.00002", "hf"), ("2401.00006", "search")}
+    assert all(r["url"].startswith("https://") for r in rows)

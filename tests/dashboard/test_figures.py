@@ -154,11 +154,13 @@ def test_baseline_stats_and_boxes_use_every_claim(claims):
     assert [s.x0 for s in fig.layout.shapes if s.type == "rect"] == [0.5]  # TGI, the second box, is marked
 
 
-def test_claim_sentence_markdown_is_escaped_with_the_number_bold():
-    text = views.highlighted('4x faster </script> [x](javascript:alert(2)) *b* than 4x', "4x")
-    assert text.startswith("**4x**")
-    assert "[" not in text.replace("\\[", "") and "<" not in text.replace("\\<", "")
-    assert text.count("**") == 2  # only the number, the later "4x" and *b* stay literal
+def test_claims_grid_rows_carry_the_sentence_as_plain_text_and_the_number_apart():
+    """The grid's ClaimSentence renderer marks the number with React text nodes: no Markdown, no HTML."""
+    row = {"claim_id": "c", "paper_id": "p", "title": "<b>t</b>", "metric": "speedup", "multiplier": 4.0,
+           "baseline": None, "baseline_raw": None, "hardware": None, "model_size_params": None, "gpu_count": None,
+           "sentence": '4x faster </script> [x](javascript:alert(2)) *b* than 4x', "text": "4x", "warning": None}
+    record = views.table_record(row)
+    assert record["sentence"] == row["sentence"] and record["number"] == "4x" and record["title"] == "<b>t</b>"
 
 
 def test_hover_lines_break_at_spaces_and_escape_after_breaking():
@@ -178,3 +180,23 @@ def test_hover_label_names_the_system_once_and_escapes_everything():
     assert "vs &lt;raw&gt;" in label and "⚠ odd &amp; rare" in label and " · on " not in label
     assert figures.hover_label("PagedServe: x", "PagedServe", "s", "s", "vLLM", None, "A100", None).startswith(
         "<b>PagedServe: x</b>")  # the title already names it
+
+
+def test_log_axes_ticks_read_as_values(claims):
+    """13: 1x 2x 5x 10x ... on the multiplier axis, 1B 7B 70B 1T on model size, whole GPU counts."""
+    fig = figures.landscape(claims, x="model_size", color="metric")
+    y, x = fig.layout.yaxis, fig.layout.xaxis
+    assert y.type == "log" and y.tickmode == "array"
+    assert all(t.endswith("x") for t in y.ticktext) and "1x" in y.ticktext and "10x" in y.ticktext
+    assert x.type == "log" and {"7B", "70B", "1T"} <= set(x.ticktext)
+    assert all(t[-1] in "MBT" for t in x.ticktext)
+    gpus = figures.landscape(claims, x="gpus", color="metric").layout.xaxis
+    assert "8" in gpus.ticktext and all(t.isdigit() for t in gpus.ticktext)
+    assert figures.format_param_count(1.3e9) == "1.3B" and figures.format_multiplier(20) == "20x"
+
+
+def test_points_are_one_size_and_the_legend_sits_below_the_plot(claims):
+    """13: the size encoding (GPU count, with no legend) is dropped; the legend goes under the plot."""
+    fig = figures.landscape(claims, x="model_size", color="metric")
+    assert {t.marker.size for t in fig.data if t.name != "selected papers"} == {figures.MARKER_SIZE}
+    assert fig.layout.legend.orientation == "h" and fig.layout.legend.y < 0

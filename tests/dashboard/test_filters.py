@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from dashboard.data import claims_view
-from dashboard.filters import COLOR_BY, MAX_PAPERS, TABS, X_AXES, Context, Filters, Span
+from dashboard.filters import COLOR_BY, MAX_PAPERS, SORTABLE, TABS, X_AXES, Context, Filters, Span
 from support.stores import HOSTILE_TITLE, NEW_PAPER_IDS, handmade_tables
 from etl.schemas import METRICS
 
@@ -53,6 +53,8 @@ filters_strategy = st.builds(
     x=st.sampled_from(list(X_AXES)),
     color=st.sampled_from(list(COLOR_BY)),
     focus=names | st.just(""),
+    sort=st.lists(st.sampled_from([f"{c}:{d}" for c in SORTABLE for d in ("asc", "desc")]), max_size=3,
+                  unique_by=lambda key: key.split(":")[0]).map(tuple),
 )
 
 
@@ -202,3 +204,29 @@ def test_compared_papers_narrow_only_the_side_by_side_view(claims):
 
 def test_no_match_gives_an_empty_frame_not_an_error(claims):
     assert Filters(baseline=("nobody",), gpus=Span(1, 1)).apply(claims).is_empty()
+
+
+@pytest.mark.parametrize(("raw", "expected"), [("7B", 7), ("70b", 70), (" 13 ", 13), ("350M", 0.35), ("1T", 1000), ("1.5b", 1.5)])
+def test_model_sizes_accept_b_m_t_suffixes(raw, expected):
+    """13: "7B" and "70b" in the size fields and URLs."""
+    from dashboard.filters import parse_size
+
+    assert parse_size(raw) == pytest.approx(expected)
+    assert Filters.from_query("?size=7B..70b").filters.size == Span(7, 70)
+
+
+def test_typed_inputs_are_checked_like_the_url_with_a_message_beside_them():
+    from dashboard import layout
+
+    def messages(**typed):
+        values = layout.control_values(Filters())
+        ids = [c.id + ("" if c.prop == "value" else "." + c.prop) for c in layout.CONTROLS]
+        for key, value in typed.items():
+            values[ids.index(key)] = value
+        return dict(zip(layout.CHECKED_FIELDS, layout.input_messages(values), strict=True))
+
+    out = messages(**{"f-gpus-lo": "-3"})
+    assert "gpus" in out["gpus"] and "whole number" in out["gpus"] and not out["size"]
+    out = messages(**{"f-size-lo": "70", "f-size-hi": "7"})
+    assert "lower end above upper end" in out["size"]
+    assert messages(**{"f-size-lo": "7B", "f-size-hi": "70b"}) == dict.fromkeys(layout.CHECKED_FIELDS, "")

@@ -63,10 +63,12 @@ def test_hostile_url_values_are_ignored_with_a_message_and_never_a_500(client, q
         assert word in notices, (word, notices[:500])
     assert len(notices) < 50_000  # a 100 KB value is not echoed back in full...
     # ...and every view renders from the same URL
-    for output in ("landscape-graph.figure", "side-graph.figure", "baselines-graph.figure", "claims-table.data", "view\"}.style"):
+    for output in ("landscape-graph.figure", "side-graph.figure", "baselines-graph.figure", "view\"}.style"):
         for tab in TABS:
             status, _ = client.call(output, {"url.search": query + f"&tab={tab}"})
             assert status in (200, 204), (output, tab, status)
+    status, _ = client.call("claims-table.getRowsResponse", {"url.search": query, "claims-table.getRowsRequest": {"startRow": 0, "endRow": 25}})
+    assert status == 200
 
 
 def test_the_url_sync_survives_hostile_queries(client):
@@ -98,33 +100,51 @@ BOGUS_EVENTS = [
     ("landscape-graph.clickData", {"points": [{"customdata": {"x": 1}}]}),
     ("baselines-graph.clickData", {"points": [{"x": 42}]}),
     ("baselines-graph.clickData", {"points": [{"x": None, "customdata": []}]}),
-    ("claims-table.active_cell", {"row": "0"}),
-    ("claims-table.active_cell", {"row": -99}),
-    ("claims-table.active_cell", [1, 2]),
-    ("claims-table.active_cell", {"row": 0}),  # with table data of the wrong shape below
+    ("claims-table.cellClicked", {"rowIndex": "0"}),
+    ("claims-table.cellClicked", {"rowIndex": -99}),
+    ("claims-table.cellClicked", [1, 2]),
+    ("claims-table.cellClicked", {"rowIndex": 10**30}),
+    ("claims-table.getRowsRequest", {"sortModel": "x", "context": {"urlSort": True}}),
+    ("claims-table.getRowsRequest", {"sortModel": [{"colId": "title", "sort": "asc"}] * 10_000, "context": {"urlSort": True}}),
+    ("claims-table.getRowsRequest", [None]),
 ]
 
 
 @pytest.mark.parametrize("prop, value", BOGUS_EVENTS, ids=[f"{p}-{i}" for i, (p, _) in enumerate(BOGUS_EVENTS)])
 def test_bogus_click_and_table_events_do_not_break_the_callback(client, prop, value):
-    values = {prop: value, "url.search": "", "claims-table.data": [["not", "a", "row"]] if prop.endswith("active_cell") else None}
+    values = {prop: value, "url.search": ""}
     status, _ = client.call("..url.search...f-metric.value", values, changed=prop)
     assert status in (200, 204), (prop, value, status)
 
 
 @pytest.mark.parametrize(
-    "page, sort_by",
+    "request_",
     [
-        ("abc", None), (10**30, None), (-5, None), (1.5, None), ({"p": 1}, None),
-        (0, [{"column_id": "no_such_column", "direction": "asc"}]),
-        (0, [{"column_id": "multiplier", "direction": "sideways"}]),
-        (0, [{"nope": 1}]), (0, "multiplier"), (0, [None]),
+        {"startRow": "abc"}, {"startRow": 10**30, "endRow": 10**31}, {"startRow": -5, "endRow": -1}, {"startRow": 1.5},
+        {"startRow": 0, "endRow": 25, "sortModel": [{"colId": "no_such_column", "sort": "asc"}]},
+        {"startRow": 0, "endRow": 25, "sortModel": [{"colId": "multiplier", "sort": "sideways"}]},
+        {"startRow": 0, "endRow": 25, "sortModel": [{"nope": 1}]}, {"sortModel": "multiplier"}, {"sortModel": [None]},
+        [1, 2], "x", {"startRow": 0, "endRow": 10**9},
     ],
 )
-def test_claims_table_paging_and_sorting_with_hostile_values(client, page, sort_by):
-    values = {"url.search": "?tab=table", "claims-table.page_current": page, "claims-table.sort_by": sort_by}
-    status, _ = client.call("claims-table.data", values, changed="claims-table.page_current")
-    assert status in (200, 204), (page, sort_by, status)
+def test_claims_grid_requests_with_hostile_values(client, request_):
+    values = {"url.search": "?tab=table", "claims-table.getRowsRequest": request_}
+    status, response = client.call("claims-table.getRowsResponse", values)
+    assert status in (200, 204), (request_, status)
+    if status == 200:
+        assert len(response["response"]["claims-table"]["getRowsResponse"]["rowData"]) <= 100
+
+
+def test_ten_thousand_sort_specs_cost_nothing(client):
+    """15.5: a getRowsRequest with 10,000 sort specs is cut to the first three distinct ones."""
+    import time
+
+    specs = [{"colId": c, "sort": d} for c in ("title", "metric", "multiplier", "baseline") for d in ("asc", "desc")] * 1250
+    started = time.perf_counter()
+    status, response = client.call("claims-table.getRowsResponse",
+                                   {"url.search": "?tab=table", "claims-table.getRowsRequest": {"startRow": 0, "endRow": 25, "sortModel": specs}})
+    assert status == 200 and time.perf_counter() - started < 2
+    assert response["response"]["claims-table"]["getRowsResponse"]["rowCount"] == 12
 
 
 def test_paper_search_with_hostile_text(client):
@@ -163,7 +183,9 @@ def test_the_download_never_reads_a_path_from_the_request(client):
         response = json.loads(text)["response"]
         download = response.get("download", {}).get("data")
         if fmt == "csv":
-            assert download["filename"] == f"claimboard-landscape-{NEW_RUN}.csv"
+            name = download["filename"]
+            assert name.startswith("claimboard-landscape-etc-passwd-") and name.endswith(f"-{NEW_RUN}.csv"), name
+            assert "/" not in name and ".." not in name
         else:
             assert download is None or "filename" not in (download or {}) or "/" not in download["filename"]
             assert "unknown export format" in text
@@ -200,9 +222,9 @@ def test_client_events_of_any_shape_are_ignored_by_the_pure_helpers():
         assert first_point(bogus) == {} and clicked(bogus) is None
     assert clicked({"points": [{"customdata": ["2401.00001", 3]}]}) == "2401.00001"
     assert clicked({"points": [{"customdata": {"a": 1}}]}) is None
-    assert clicked_row({"row": 0}, [{"paper_id": "p"}]) == {"paper_id": "p"}
-    for cell, data in (({"row": 1}, [{}]), ({"row": -1}, [{}]), ({"row": True}, [{}]), ({"row": "0"}, [{}]), ([0], [{}]), ({"row": 0}, ["x"])):
-        assert clicked_row(cell, data) == {}
+    assert clicked_row({"rowIndex": 3, "colId": "title"}) == 3
+    for cell in ({"rowIndex": -1}, {"rowIndex": True}, {"rowIndex": "0"}, [0], None, {"rowIndex": 2**40}):
+        assert clicked_row(cell) is None
 
 
 def test_a_100kb_value_is_quoted_back_clipped():
@@ -210,3 +232,72 @@ def test_a_100kb_value_is_quoted_back_clipped():
 
     (message,) = Filters.from_query("?q=" + "A" * 100_000).ignored
     assert "100,000 characters" in message and len(message) < 300
+
+
+# ---------------------------------------------------------------- 15.5 / 15.12: body limit, odd inputs, headers
+
+
+def raw_post(client, body: bytes, headers: dict | None = None) -> tuple[int, bytes, dict]:
+    import urllib.error
+    import urllib.request
+
+    request = urllib.request.Request(client.base + "/_dash-update-component", data=body,
+                                     headers={"Content-Type": "application/json", **(headers or {})})
+    try:
+        with urllib.request.urlopen(request, timeout=60) as reply:
+            return reply.status, reply.read(), dict(reply.headers)
+    except urllib.error.HTTPError as err:
+        return err.code, err.read(), dict(err.headers)
+    except (ConnectionError, OSError) as err:  # the server may close the socket after refusing the body
+        return 413 if "413" in str(err) else -1, b"", {}
+
+
+def test_a_20_mb_post_gets_413(client):
+    from dashboard.app import MAX_REQUEST_BYTES
+
+    status, body, _ = raw_post(client, b"[" + b"1," * (10 << 20) + b"1]")
+    assert status == 413, (status, body[:200])
+    assert MAX_REQUEST_BYTES == 1 << 20
+
+
+def test_a_10_mb_compare_box_search_gets_413_and_a_large_one_a_bounded_answer(client):
+    from support.dash_client import Callback
+
+    (dep,) = [d for d in client.deps if d["output"].startswith("f-papers.options")]
+    box = Callback.of(dep, client.ids)
+    payload = box.payload({"f-papers.search_value": "x" * (10 << 20)}, ["f-papers.search_value"])
+    status, _, _ = raw_post(client, json.dumps(payload).encode())
+    assert status == 413
+    payload = box.payload({"f-papers.search_value": "spec" + "x" * 900_000}, ["f-papers.search_value"])
+    status, body, _ = raw_post(client, json.dumps(payload).encode())
+    assert status == 200 and len(body) < 10_000
+
+
+@pytest.mark.parametrize("search", [{"a": 1}, ["?metric=latency"], 12, True, "?" + "metric=latency&" * 40_000])
+def test_a_url_search_that_is_not_text_or_too_long_is_explained_not_a_500(client, search):
+    status, response = client.call("caption.children", {"url.search": search})
+    assert status == 200
+    assert "ignored" in text_of(response["response"]["notices"])
+    for output in ("landscape-graph.figure", "..url.search...f-metric.value"):
+        status, _ = client.call(output, {"url.search": search}, changed="url.search")
+        assert status in (200, 204), (output, status)
+    status, _ = client.call("claims-table.getRowsResponse", {"url.search": search, "claims-table.getRowsRequest": {"startRow": 0}})
+    assert status == 200
+
+
+def test_security_headers_on_pages_callbacks_and_assets(client):
+    import urllib.request
+
+    for path in ("/", "/_dash-layout", "/assets/claimboard.css", "/no-such-page"):
+        try:
+            reply = urllib.request.urlopen(client.base + path, timeout=30)
+        except urllib.error.HTTPError as err:  # noqa: F821 (urllib.error is imported with urllib.request)
+            reply = err
+        headers = reply.headers
+        assert headers["X-Content-Type-Options"] == "nosniff", path
+        assert headers["X-Frame-Options"] == "DENY", path
+        policy = headers["Content-Security-Policy"]
+        assert "frame-ancestors 'none'" in policy and "object-src 'none'" in policy, path
+        assert "'unsafe-inline'" not in policy.split("script-src")[1].split(";")[0], "inline scripts only by hash"
+    status, _, headers = raw_post(client, b"{}")
+    assert headers.get("X-Content-Type-Options") == "nosniff"

@@ -52,6 +52,21 @@ CLAIMS = [
 ]
 
 
+#: papers whose link is a Hugging Face page / a title search (the rest link to arXiv)
+HF_PAPERS = {"2401.00002"}
+SEARCH_PAPERS = {"2401.00006"}
+
+
+def paper_url(paper_id: str, title: str) -> tuple[str, str]:
+    from urllib.parse import quote_plus
+
+    if paper_id in SEARCH_PAPERS:
+        return f"https://arxiv.org/a/search?query={quote_plus(title)}", "search"
+    if paper_id in HF_PAPERS:
+        return f"https://huggingface.co/papers/{paper_id}", "hf"
+    return f"https://arxiv.org/abs/{paper_id}", "arxiv"
+
+
 def handmade_tables(run_id: str, paper_ids: set[str] | None = None) -> dict[str, pl.DataFrame]:
     """The four snapshot tables, optionally limited to some papers."""
     papers = [p for p in PAPERS if paper_ids is None or p[0] in paper_ids]
@@ -69,6 +84,9 @@ def handmade_tables(run_id: str, paper_ids: set[str] | None = None) -> dict[str,
             "upvotes": pl.Series([10] * len(papers), dtype=pl.Int32),
             "sources": [["tests/support/stores.py"] for _ in papers],
             "content_hash": [hashlib.sha256(p[1].encode()).hexdigest() for p in papers],
+            # the columns the paper-links work adds: arXiv / Hugging Face pages, else a title search
+            "url": [paper_url(p[0], p[1])[0] for p in papers],
+            "url_kind": [paper_url(p[0], p[1])[1] for p in papers],
         },
         schema_overrides={"published": pl.Date},
     )
@@ -163,6 +181,7 @@ def manifest_for(run_id: str, tables: dict[str, pl.DataFrame]) -> dict:
         "status": "ok",
         "trigger": "manual",
         "extractor_version": "9.9.9-handmade",
+        "warnings_by_kind": {"regression": 1, "multiplier above 5 on a single device": 1},
         "counts": {name: frame.height for name, frame in tables.items()}
         | {"systems_papers": int(tables["papers"]["is_systems"].sum())},
     }

@@ -109,3 +109,27 @@ def test_the_paper_search_box_lists_hostile_titles_as_text(dash_duo, xss_store):
     ActionChains(dash_duo.driver).send_keys("xssserve").perform()
     wait_for_text(dash_duo.driver, "XSSServe")
     assert_nothing_ran(dash_duo.driver, "paper search options")
+
+
+RECORD_CSP = """
+window.__csp = [];
+document.addEventListener('securitypolicyviolation', e => window.__csp.push(e.violatedDirective + ' ' + e.blockedURI));
+"""
+
+
+def test_the_app_works_under_its_content_security_policy(dash_duo, big_store):
+    """15.12: every view (a WebGL landscape, the grids, the baselines, an export) runs with no CSP violation."""
+    dash_duo.driver.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": RECORD_CSP})
+    dash_duo.start_server(create_app(big_store))
+    for query, ready in [("", "#landscape-graph .gl-container, #landscape-graph canvas"),
+                         ("?tab=table&sort=multiplier:desc", "#claims-table .ag-row mark"),
+                         ("?tab=baselines&focus=vLLM", "#focus-table .ag-row"),
+                         ("?tab=side&papers=2401.00001~0&papers=2401.00002~0", "#side-facts table")]:
+        dash_duo.wait_for_page(f"{dash_duo.server_url}/{query}")
+        dash_duo.wait_for_element(ready, timeout=20)
+        time.sleep(0.5)
+        assert dash_duo.driver.execute_script("return window.__csp") == [], query
+    policy = dash_duo.driver.execute_script(
+        "return fetch('/').then(r => r.headers.get('content-security-policy'))")
+    assert "frame-ancestors 'none'" in policy
+    assert not [e for e in dash_duo.get_logs() or [] if "Content Security Policy" in e.get("message", "")]
