@@ -130,10 +130,21 @@ def _write_batches(path: Path, frames: Iterator[pl.DataFrame], kind: str) -> Non
             writer.close()
 
 
-def write_views(directory: Path, tables: dict[str, pl.DataFrame], rows: int = SLICE_ROWS) -> None:
+#: the columns without which no view can be built (a snapshot of other tables gets no view files)
+VIEW_NEEDS = {"papers": {"paper_id", "title", "system"}, "claims": {"paper_id", "sentence"}, "facts": set(FACT_COLUMNS)}
+
+
+def has_view_columns(tables: dict[str, pl.DataFrame]) -> bool:
+    return all(needed <= set(tables[name].columns) for name, needed in VIEW_NEEDS.items())
+
+
+def write_views(directory: Path, tables: dict[str, pl.DataFrame], rows: int = SLICE_ROWS) -> bool:
     """Write the view files of ``tables`` (papers, claims, facts) into ``directory``: a snapshot's
-    temporary directory, published with it (``write_snapshot``), or a temporary file each (``add_views``)."""
+    temporary directory, published with it (``write_snapshot``), or a temporary file each
+    (``add_views``). False (nothing written) when the tables lack ``VIEW_NEEDS``."""
     directory = Path(directory)
+    if not has_view_columns(tables):
+        return False
     papers = tables["papers"].select([c for c in PAPER_COLUMNS if c in tables["papers"].columns])
     _write_batches(directory / VIEW_FILES["claims"], _claims_slices(tables["claims"], papers, rows), "claims")
     view = papers_view(papers, tables["facts"])
@@ -141,6 +152,7 @@ def write_views(directory: Path, tables: dict[str, pl.DataFrame], rows: int = SL
     _write_batches(directory / VIEW_FILES["papers"],
                    (part.with_columns(search=paper_search_text(part)) for part in (view.iter_slices(rows) if view.height else [view])),
                    "papers")
+    return True
 
 
 def add_views(snapshot: Path, tables: dict[str, pl.DataFrame], rows: int = SLICE_ROWS) -> None:
@@ -150,7 +162,8 @@ def add_views(snapshot: Path, tables: dict[str, pl.DataFrame], rows: int = SLICE
     staging = snapshot.parent / f".{snapshot.name}.views.tmp"
     staging.mkdir(exist_ok=True)
     try:
-        write_views(staging, tables, rows)
+        if not write_views(staging, tables, rows):
+            raise ValueError(f"no view can be built from these tables (they need {VIEW_NEEDS})")
         for name in VIEW_FILES.values():
             atomic_write(snapshot / name, lambda tmp, name=name: os.replace(staging / name, tmp))
     finally:
