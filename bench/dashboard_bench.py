@@ -499,7 +499,9 @@ def server_memory(server: subprocess.Popen) -> dict:
 
     master = psutil.Process(server.pid)
     procs = [master, *master.children(recursive=True)]
-    out = {"rss_mb": [], "pss_mb": []}
+    # uss: pages only this process maps (a mapped file that only one process touches counts here
+    # too); anon: its own heap, not backed by a file
+    out = {"rss_mb": [], "pss_mb": [], "uss_mb": [], "anon_mb": []}
     for proc in procs:
         try:
             info = proc.memory_full_info()
@@ -507,6 +509,13 @@ def server_memory(server: subprocess.Popen) -> dict:
             continue
         out["rss_mb"].append(info.rss / 1e6)
         out["pss_mb"].append(getattr(info, "pss", info.rss) / 1e6)
+        out["uss_mb"].append(getattr(info, "uss", info.rss) / 1e6)
+        try:
+            rollup = Path(f"/proc/{proc.pid}/smaps_rollup").read_text().splitlines()[1:]
+            anon = next(int(line.split()[1]) for line in rollup if line.startswith("Anonymous:"))
+        except (OSError, StopIteration):
+            anon = 0
+        out["anon_mb"].append(anon * 1024 / 1e6)
     return out
 
 
@@ -805,6 +814,12 @@ def main(argv: list[str] | None = None) -> int:
     mem0, mem1 = result["memory_after_load"], result["memory_end"]
     log(f"\nserver memory (master + workers): RSS after first load {' + '.join(f'{m:.0f}' for m in mem0['rss_mb'])} MB, "
         f"at the end {' + '.join(f'{m:.0f}' for m in mem1['rss_mb'])} MB (PSS {sum(mem1['pss_mb']):.0f} MB)")
+    for label, mem in (("after first load", mem0), ("at the end", mem1)):
+        log(f"  per process {label} (master first; RSS counts the shared page-cache pages of a mapped snapshot "
+            f"in every process, PSS splits them, USS is private): "
+            + "; ".join(f"RSS {r:.0f} PSS {p:.0f} USS {u:.0f} anon {a:.0f} MB" for r, p, u, a in
+                        zip(mem["rss_mb"], mem["pss_mb"], mem["uss_mb"], mem["anon_mb"], strict=True))
+            + f"; total PSS {sum(mem['pss_mb']):.0f} MB")
     worst = max(result["callbacks"], key=lambda r: r["p95_ms"])
     biggest = max((r for r in result["requests"] if r["label"].split(": ")[-1] in ("landscape", "baselines", "side")),
                   key=lambda r: r["bytes"])

@@ -31,43 +31,31 @@ from typing import Any
 import polars as pl
 
 from dashboard.filters import PREVIOUS, Context, Filters
-from etl.store import TABLES, Snapshot, SnapshotStore, StoreError, current_run_id, list_snapshots
+from etl.store import (
+    CLAIM_PAPER_COLUMNS,
+    FACT_COLUMNS,
+    PAPER_COLUMNS,
+    TABLES,
+    Snapshot,
+    SnapshotStore,
+    StoreError,
+    claims_view,
+    current_run_id,
+    list_snapshots,
+    papers_view,
+)
 
-# url / url_kind ("arxiv" | "hf" | "search") are read when the snapshot has them
-PAPER_COLUMNS = ["paper_id", "title", "system", "is_systems", "published", "sources", "upvotes", "url", "url_kind"]
-CLAIM_PAPER_COLUMNS = ["paper_id", "title", "system", "is_systems", "published", "url", "url_kind"]  # copied onto each claim
-FACT_COLUMNS = ["paper_id", "model_sizes", "gpu_counts", "hardware", "models"]
-#: what the dashboard reads of each table (None: every column); the abstracts stay on disk
+__all__ = ["CLAIM_PAPER_COLUMNS", "FACT_COLUMNS", "PAPER_COLUMNS", "Board", "Selection", "SnapshotCache",
+           "claims_view", "load_board", "papers_view", "read_snapshot"]
+
+#: what the dashboard reads of each table from Parquet (None: every column); the abstracts stay on disk
 READ_COLUMNS: dict[str, list[str] | None] = {"papers": PAPER_COLUMNS, "claims": None, "facts": FACT_COLUMNS,
                                              "quarantine": None}
 QUARANTINE_ROWS = 200  # quarantined rows the header lists (the count is always exact)
-SEARCH_CHUNK = 250_000  # rows lower-cased at a time when building the search column
 SELECTIONS_KEPT = 8  # filtered row-number sets kept per worker (at most 4 MB each at 1M claims)
-
-
-def claims_view(claims: pl.DataFrame, papers: pl.DataFrame) -> pl.DataFrame:
-    """Claims with their paper's title, system, date and systems flag, a paper number
-    (``paper_no``, for fast distinct counts) and the lower-case text the search box looks in
-    (``haystack``). Every column in one chunk: a frame whose columns are chunked differently is
-    realigned (copied) by every ``select``."""
-    paper_info = papers.select([c for c in CLAIM_PAPER_COLUMNS if c in papers.columns]).with_row_index("paper_no")
-    joined = claims.join(paper_info, on="paper_id", how="left", maintain_order="left").rechunk()
-    if joined["paper_no"].null_count():  # a claim whose paper is missing still counts as its own paper
-        joined = joined.with_columns(
-            paper_no=pl.coalesce("paper_no", pl.col("paper_id").rank("dense").cast(pl.UInt32) + papers.height)
-        )
-    # built in slices: lower-casing every row at once briefly needs twice the column's memory
-    haystack = pl.concat([
-        part.select(pl.concat_str(["title", "system", "sentence"], separator="\n", ignore_nulls=True)
-                    .str.to_lowercase().alias("haystack"))
-        for part in joined.select("title", "system", "sentence").iter_slices(SEARCH_CHUNK)
-    ]).rechunk() if joined.height else pl.DataFrame({"haystack": pl.Series([], dtype=pl.String)})
-    return joined.with_columns(haystack=haystack["haystack"])
-
-
-def papers_view(papers: pl.DataFrame, facts: pl.DataFrame) -> pl.DataFrame:
-    """Papers with their facts (list columns of sizes, GPU counts and hardware)."""
-    return papers.join(facts.select(FACT_COLUMNS), on="paper_id", how="left", maintain_order="left").rechunk()
+#: Board.memo keys whose values the mapped papers view carries precomputed (column), shared by
+#: every worker instead of computed per worker: "paper_search" is views.paper_search_text's
+PRECOMPUTED_PAPER_MEMOS = {"paper_search": "search"}
 
 
 def read_snapshot(store: Path, run_id: str) -> tuple[Snapshot, int]:
@@ -85,9 +73,7 @@ def read_snapshot(store: Path, run_id: str) -> tuple[Snapshot, int]:
         for name in TABLES:
             wanted = READ_COLUMNS[name]
             if name == "quarantine":
-                scan = snapshots.scan(name, run_id)
-                frames[name] = scan.head(QUARANTINE_ROWS).collect()
-                quarantined = scan.select(pl.len()).collect().item()
+                frames[name], quarantined = read_quarantine(snapshots, run_id)
                 continue
             schema = snapshots.schema(name, run_id)
             columns = None if wanted is None else [c for c in wanted if c in schema]
@@ -95,6 +81,30 @@ def read_snapshot(store: Path, run_id: str) -> tuple[Snapshot, int]:
     except (StoreError, OSError, ValueError, pl.exceptions.PolarsError) as err:
         raise StoreError(f"snapshot {run_id} in {store} cannot be loaded: {err}") from err
     return Snapshot(run_id=run_id, path=path, manifest=manifest, **frames), quarantined
+
+
+def read_quarantine(snapshots: SnapshotStore, run_id: str) -> tuple[pl.DataFrame, int]:
+    """The first ``QUARANTINE_ROWS`` quarantined rows and how many there are."""
+    scan = snapshots.scan("quarantine", run_id)
+    return scan.head(QUARANTINE_ROWS).collect(), scan.select(pl.len()).collect().item()
+
+
+def load_board(store: Path, run_id: str) -> Board:
+    """The Board of a published snapshot: its view files memory-mapped when it has them (one copy
+    in the page cache for every worker), else built from its Parquet tables (a private copy)."""
+    snapshots = SnapshotStore(store)
+    try:
+        views = snapshots.views(run_id)
+        if views is None:
+            snapshot, quarantined = read_snapshot(store, run_id)
+            return Board.from_snapshot(store, snapshot, quarantined)
+        quarantine, quarantined = read_quarantine(snapshots, run_id)
+        snapshot = Snapshot(run_id=run_id, path=snapshots.path(run_id), manifest=snapshots.manifest(run_id),
+                            papers=views["papers"].clear(), claims=views["claims"].clear(), facts=pl.DataFrame(),
+                            quarantine=quarantine)
+    except (OSError, ValueError, pl.exceptions.PolarsError) as err:
+        raise StoreError(f"snapshot {run_id} in {store} cannot be loaded: {err}") from err
+    return Board.from_views(store, snapshot, views, quarantined)
 
 
 def run_date(run_id: str) -> dt.date:
@@ -196,12 +206,31 @@ class Board:
         """The Board of a snapshot. Its ``snapshot`` keeps the run id, path, manifest and quarantine;
         the papers, claims and facts live on in ``papers`` and ``claims`` only (one copy in memory)."""
         claims = claims_view(snapshot.claims, snapshot.papers)
-        papers = papers_view(snapshot.papers.select([c for c in PAPER_COLUMNS if c in snapshot.papers.columns]),
-                             snapshot.facts)
+        papers = papers_view(snapshot.papers, snapshot.facts)
         slim = dataclasses.replace(snapshot, papers=snapshot.papers.clear(), claims=snapshot.claims.clear(),
                                    facts=snapshot.facts.clear())
         return cls(store=store, snapshot=slim, claims=claims, papers=papers,
                    quarantined=snapshot.quarantine.height if quarantined is None else quarantined)
+
+    @classmethod
+    def from_views(cls, store: Path, snapshot: Snapshot, views: dict[str, pl.DataFrame], quarantined: int) -> Board:
+        """The Board of a snapshot's memory-mapped view files (``etl.store.mapped``): no copy is
+        made; the precomputed search texts become memo entries."""
+        papers = views["papers"]
+        board = cls(store=store, snapshot=snapshot, claims=views["claims"],
+                    papers=papers.drop(list(PRECOMPUTED_PAPER_MEMOS.values())), quarantined=quarantined)
+        for key, column in PRECOMPUTED_PAPER_MEMOS.items():
+            board._memo[key] = papers[column]
+        return board
+
+    def abstracts(self, paper_ids: list[str]) -> dict[str, str | None]:
+        """The abstracts of a few papers, read on demand from the snapshot (never held)."""
+        try:
+            found = (SnapshotStore(self.store).scan("papers", self.run_id).select("paper_id", "abstract")
+                     .filter(pl.col("paper_id").is_in(list(paper_ids))).collect())
+        except (OSError, pl.exceptions.PolarsError) as err:
+            raise StoreError(f"abstracts of snapshot {self.run_id}: {err}") from err
+        return dict(zip(found["paper_id"].to_list(), found["abstract"].to_list(), strict=True))
 
     def memo(self, key: Hashable, compute: Callable[[], Any]) -> Any:
         """A value derived from this (immutable) snapshot, computed once: a second thread asking
@@ -330,8 +359,7 @@ class SnapshotCache:
                 self._board = None  # the old frames can go before the new ones are read
                 self._loading = True
                 try:
-                    snapshot, quarantined = read_snapshot(self.store, run_id)
-                    self._board = Board.from_snapshot(self.store, snapshot, quarantined)
+                    self._board = load_board(self.store, run_id)
                 finally:
                     self._loading = False
                 if self._warm is not None:

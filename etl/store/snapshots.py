@@ -3,7 +3,7 @@
 Layout of a store directory::
 
     snapshots/<run_id>/papers.parquet, claims.parquet, facts.parquet, quarantine.parquet,
-                       manifest.json
+                       manifest.json, view-claims.arrow, view-papers.arrow (etl.store.mapped)
     current            {"run_id": ...}: replaced with os.replace, so readers see the old
                        snapshot or the new one, never a mix
     runs.jsonl         one manifest per run, failed runs included
@@ -24,8 +24,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import polars as pl
+import pyarrow as pa
 
 from etl.store.atomic import atomic_replace_dir, atomic_write_json
+from etl.store.mapped import read_views, write_views
 
 TABLES = ("papers", "claims", "facts", "quarantine")
 #: tables a snapshot may lack (older snapshots): written when given, loaded when present, else None
@@ -76,6 +78,8 @@ def write_snapshot(store: Path, run_id: str, tables: dict[str, pl.DataFrame], ma
             if name in OPTIONAL_TABLES and tables.get(name) is None:
                 continue
             tables[name].write_parquet(tmp / f"{name}.parquet", statistics=True, row_group_size=ROW_GROUP_ROWS)
+        # the dashboard's memory-mappable view files (etl.store.mapped), published with the tables
+        write_views(tmp, tables)
         (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2, default=str), encoding="utf-8")
         atomic_replace_dir(tmp, final)
     except (OSError, pl.exceptions.PolarsError) as err:  # Polars wraps a full disk's EFBIG/ENOSPC
@@ -236,6 +240,14 @@ class SnapshotStore:
             return pl.read_parquet(self.table_path(table, run_id), columns=columns)
         except (OSError, pl.exceptions.PolarsError) as err:
             raise StoreError(f"{table} of {run_id or 'the current snapshot'} in {self.root}: {err}") from err
+
+    def views(self, run_id: str | None = None) -> dict[str, pl.DataFrame] | None:
+        """The dashboard's view frames of a snapshot, memory-mapped (``etl.store.mapped``); None
+        when the snapshot was written without them."""
+        try:
+            return read_views(self.path(run_id))
+        except (OSError, ValueError, pa.ArrowException, pl.exceptions.PolarsError) as err:
+            raise StoreError(f"view files of {run_id or 'the current snapshot'} in {self.root}: {err}") from err
 
     def load(self, run_id: str | None = None) -> Snapshot | None:
         return load_snapshot(self.root, run_id)
