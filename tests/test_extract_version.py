@@ -12,6 +12,7 @@ ETL = Path(__file__).resolve().parent.parent / "etl"
 #: what decides the extractor's output: the rules file, the grammar modules and the regex bridge
 RULE_FILES = (
     "rules/extract.toml", "extract/patterns.py", "extract/rules.py", "extract/claims.py", "extract/facts.py", "textscan.py",
+    "extract/setting.py", "extract/cleanup.py", "aliases.py", "rules/aliases.toml",
 )
 
 #: the version and the rules' hash it was released with; update both together
