@@ -77,8 +77,8 @@ def test_bundled_corpus_links_dates_and_warning_kinds(tmp_path):
     assert (papers.height, papers["published"].is_not_null().sum()) == (506, 43)
 
     kinds = manifest["warnings_by_kind"]
-    assert kinds == {"low extraction confidence": 58, "multiplier over 1000x": 7}
-    assert sum(kinds.values()) >= manifest["counts"]["warnings"] == 65
+    assert kinds == {"low extraction confidence": 54, "multiplier over 1000x": 7}  # extractor 1.3.0 (issue 11)
+    assert sum(kinds.values()) >= manifest["counts"]["warnings"] == 61
     out = io.StringIO()
     print_run_summary(manifest, tmp_path / "store", Console(file=out, width=100))
     text = out.getvalue()
