@@ -83,7 +83,7 @@ def test_bundled_corpus_links_dates_and_warning_kinds(tmp_path):
     print_run_summary(manifest, tmp_path / "store", Console(file=out, width=100))
     text = out.getvalue()
     assert "flagged rows by warning" in text
-    assert any("low extraction confidence" in line and "58" in line for line in text.splitlines())
+    assert any("low extraction confidence" in line and "54" in line for line in text.splitlines())
 
 
 def test_warnings_by_kind_counts_each_reason_of_a_row():
