@@ -105,6 +105,11 @@ class Report:
     hardware: Score = field(default_factory=Score)
     is_systems: Accuracy = field(default_factory=Accuracy)
     system: Accuracy = field(default_factory=Accuracy)
+    # per-claim effective setting on matched claims (GUIDE section 4): F1 over (claim, value) pairs
+    claim_model_sizes: Score = field(default_factory=Score)
+    claim_gpu_counts: Score = field(default_factory=Score)
+    claim_hardware: Score = field(default_factory=Score)
+    setting: Accuracy = field(default_factory=Accuracy)  # matched claims whose whole setting is right
     errors: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
@@ -125,6 +130,10 @@ class Report:
             "hardware": score(self.hardware),
             "is_systems": acc(self.is_systems),
             "system": acc(self.system),
+            "claim_model_sizes": score(self.claim_model_sizes),
+            "claim_gpu_counts": score(self.claim_gpu_counts),
+            "claim_hardware": score(self.claim_hardware),
+            "setting": acc(self.setting),
         }
 
 
@@ -138,11 +147,39 @@ def _size_key(v: float) -> float:
 
 
 def _hardware_key(v: str) -> str:
-    return " ".join(v.lower().split())
+    """Spelling-insensitive: "TPUv3" is "TPU v3", "ARM Cortex-A72" is "ARM-Cortex A72"."""
+    return re.sub(r"[\s_-]+", "", v.lower())
 
 
 def _system_key(v: str | None) -> str | None:
-    return _hardware_key(v) if v else None
+    return " ".join(v.lower().split()) if v else None
+
+
+SETTING_FIELDS = (("model_sizes", _size_key), ("gpu_counts", int), ("hardware", _hardware_key))
+
+
+def gold_effective_setting(claim: dict, paper: dict) -> dict[str, list]:
+    """GUIDE section 4: per field, the claim's own values, else the paper's value when the
+    paper-level list holds exactly one, else empty."""
+    out = {}
+    for name, key in SETTING_FIELDS:
+        own = claim.get(name) or []
+        paper_values = list(dict.fromkeys(key(v) for v in paper.get(name) or []))
+        out[name] = list(own) if own else (list(paper.get(name)) if len(paper_values) == 1 else [])
+    return out
+
+
+def score_setting(report: Report, pid: str, pairs: list[tuple[dict, dict]], gold: dict) -> None:
+    """Per-claim setting of matched claims: (claim, value) pair counts per field, whole-setting accuracy."""
+    for g, p in pairs:
+        expected, whole = gold_effective_setting(g, gold), True
+        for name, key in SETTING_FIELDS:
+            counts = set_counts(expected[name], p.get(name) or [], key)
+            getattr(report, f"claim_{name}").add(*counts)
+            if counts[1] or counts[2]:
+                whole = False
+                report.errors.append(f"{pid} setting {name} {g['text']!r}: gold={expected[name]} pred={p.get(name)}")
+        report.setting.add(whole)
 
 
 def score_paper(report: Report, gold: dict, pred: dict) -> None:
@@ -163,6 +200,7 @@ def score_paper(report: Report, gold: dict, pred: dict) -> None:
             getattr(report, name).add(ok)
             if not ok:
                 report.errors.append(f"{pid} {name} {g['text']!r}: gold={g[name]!r} pred={p[name]!r}")
+    score_setting(report, pid, pairs, gold)
     for name, key in (("model_sizes", _size_key), ("gpu_counts", int), ("hardware", _hardware_key)):
         counts = set_counts(gold.get(name, []), pred.get(name, []), key)
         getattr(report, name).add(*counts)

@@ -11,99 +11,55 @@ from __future__ import annotations
 
 import hashlib
 import re
-import tomllib
-from dataclasses import dataclass
-from functools import cache
-from pathlib import Path
 
 import polars as pl
-from rapidfuzz import fuzz, process
 
+from etl.aliases import (  # the registry and its lookups (re-exported: normalise.registry() etc.)
+    REGISTRY_PATH,
+    AliasTable,
+    Registry,
+    canonical_baseline,
+    hardware_family,
+    mention_key,
+    registry,
+)
+from etl.extract import example_names  # the baseline grammar's "such as" lists (normalise sits above extract)
 from etl.frames import distinct, hex_digests, join_columns
+from etl.schemas import SETTING_SCHEMA
 
-REGISTRY_PATH = Path(__file__).with_name("rules") / "aliases.toml"
-_LEADING_ARTICLE = re.compile(r"^(?:the|a|an|our|their)\s+")
-_SEPARATORS = re.compile(r"[\s\-_/,;:()\[\]]+")
-
-
-def mention_key(text: str) -> str:
-    """Spelling-insensitive key: lower case, separators folded to one space, no article."""
-    folded = _SEPARATORS.sub(" ", text.lower()).strip(" .")
-    return _LEADING_ARTICLE.sub("", folded)
+_BASELINE_CONJUNCTS = re.compile(r"\s*,\s*(?:and\s+|or\s+)?|\s+(?:and|or|as\s+well\s+as)\s+|\s*/\s*")
 
 
-@dataclass(frozen=True)
-class AliasTable:
-    """Canonical names and their aliases, with the two lookups every table needs."""
-
-    keys: tuple[str, ...]  # mention_key of each alias
-    names: tuple[str, ...]  # canonical name of each alias, parallel to keys
-    cutoff: float
-    within: re.Pattern[str]  # any alias key as whole words, longest first
-
-    @classmethod
-    def build(cls, entries: list[dict], cutoff: float) -> AliasTable:
-        pairs = {mention_key(alias): e["name"] for e in entries for alias in [e["name"], *e["aliases"]]}
-        ordered = sorted(pairs, key=len, reverse=True)
-        within = re.compile(r"(?<![\w.])(?:" + "|".join(map(re.escape, ordered)) + r")(?![\w])")
-        return cls(tuple(pairs), tuple(pairs.values()), cutoff, within)
-
-    def canonical(self, raw: str | None) -> str | None:
-        if not raw or not raw.strip():
-            return None
-        key = mention_key(raw)
-        hit = process.extractOne(key, self.keys, scorer=fuzz.ratio, score_cutoff=self.cutoff)
-        if hit is not None:
-            return self.names[hit[2]]
-        inner = self.within.search(key)
-        return self.names[self.keys.index(inner.group())] if inner else None
+def canonical_baselines(raw: str | None) -> list[str]:
+    """Every baseline a raw phrase names, canonical where the registry knows it ("PEFT and vLLM" ->
+    ["PEFT", "vLLM"]); a part the registry does not know is kept as written. The whole phrase is
+    tried first, so a name with "and" in it stays one."""
+    if not raw or not raw.strip():
+        return []
+    examples = example_names(raw)  # "existing libraries such as PEFT and vLLM" -> PEFT, vLLM
+    if examples:
+        return list(dict.fromkeys(canonical_baseline(n) or n for n in examples))
+    whole = canonical_baseline(raw)
+    parts = [p for p in _BASELINE_CONJUNCTS.split(raw.strip()) if p and p.strip()]
+    if len(parts) < 2:
+        return [whole or raw.strip()]
+    named = [canonical_baseline(p) for p in parts]
+    if not any(named):
+        return [whole or raw.strip()]
+    return list(dict.fromkeys(n or p.strip() for n, p in zip(named, parts)))
 
 
-@dataclass(frozen=True)
-class Registry:
-    baselines: AliasTable
-    hardware: AliasTable
-    models: AliasTable
-    baseline_kind: dict[str, str]
-    hardware_variants: dict[str, dict[str, re.Pattern[str]]]  # family -> variant -> pattern
-    model_mention: re.Pattern[str]  # case-sensitive search over whole abstracts
-    model_scan: str  # the same search for Polars (Rust regex): see paper_models
-    model_trigger: str  # where the two searches could disagree: see paper_models
+def device_shaped(raw: str | None) -> bool:
+    """An unknown mention is kept as a device only when it reads like a model name (letters and a
+    digit: "Tenstorrent n300", "Alveo U50"), not a bare number ("1200 GPU hours") or a word."""
+    return bool(raw) and re.search(r"[A-Za-z]", raw) is not None and re.search(r"\d", raw) is not None
 
 
-@cache
-def registry(path: Path = REGISTRY_PATH) -> Registry:
-    data = tomllib.loads(path.read_text(encoding="utf-8"))
-    cut = data["matching"]
-    model_aliases = sorted({a for m in data["model"] for a in [m["name"], *m["aliases"]]}, key=len, reverse=True)
-    return Registry(
-        baselines=AliasTable.build(data["baseline"], cut["baseline_cutoff"]),
-        hardware=AliasTable.build(data["hardware"], cut["hardware_cutoff"]),
-        models=AliasTable.build(data["model"], cut["model_cutoff"]),
-        baseline_kind={b["name"]: b["kind"] for b in data["baseline"]},
-        hardware_variants={
-            h["name"]: {variant: re.compile(rx, re.I) for variant, rx in h.get("variants", {}).items()}
-            for h in data["hardware"]
-        },
-        # the look-ahead on the aliases' first characters lets re skip most positions at once
-        model_mention=re.compile(
-            "(?=[" + "".join(sorted({re.escape(a[0]) for a in model_aliases if a})) + r"])(?<![\w])(?:"
-            + "|".join(map(re.escape, model_aliases)) + r")(?![A-Za-z])"
-        ),
-        model_scan=r"(?-u:\b)(?:" + "|".join(pl.escape_regex(a) for a in model_aliases if a) + r")(?:[^A-Za-z]|$)",
-        model_trigger=r"[\p{L}\p{N}&&[^\x00-\x7F]]["
-        + "".join(sorted({pl.escape_regex(a[0]) for a in model_aliases if a})) + "]",
-    )
-
-
-def canonical_baseline(raw: str | None) -> str | None:
-    """Canonical baseline name for a raw baseline phrase, or None when it names no known one."""
-    return registry().baselines.canonical(raw)
-
-
-def hardware_family(raw: str | None) -> str | None:
-    """The GUIDE's short device name ("A100-80GB-SXM4" -> "A100"), or None if unknown."""
-    return registry().hardware.canonical(raw)
+def baseline_class(name: str | None) -> str | None:
+    """system | hardware | method | generic for a canonical baseline name (None when unknown)."""
+    reg = registry()
+    kind = reg.baseline_kind.get(name or "")
+    return reg.baseline_class.get(kind) if kind else None
 
 
 def hardware_canonical(raw: str | None) -> str | None:
@@ -207,8 +163,11 @@ def _aligned(a: pl.Series, b: pl.Series) -> bool:
 def normalise_facts(facts_raw: pl.DataFrame, papers: pl.DataFrame) -> pl.DataFrame:
     """Canonical hardware per paper plus the shared axes (largest size, largest GPU count)."""
     mentions = facts_raw.select(pl.col("hardware_raw").explode()).to_series()
-    families = _lookup(mentions, hardware_family)
-    canonical = {raw: _with_variant(raw, family) for raw, family in families.items()}  # hardware_canonical
+    found = _lookup(mentions, hardware_family)
+    unknown = {raw: raw for raw, family in found.items() if family is None and device_shaped(raw)}
+    # a device the registry does not know is kept as written (and listed in hardware_unknown)
+    families = {raw: family or unknown.get(raw) for raw, family in found.items()}
+    canonical = {raw: _with_variant(raw, family) or unknown.get(raw) for raw, family in found.items()}
     models = paper_models(papers)
     if _aligned(models["paper_id"], facts_raw["paper_id"]):
         facts, paper_families = facts_raw, models["models"]  # one facts row per paper, in order: no join
@@ -220,6 +179,7 @@ def normalise_facts(facts_raw: pl.DataFrame, papers: pl.DataFrame) -> pl.DataFra
         facts.with_columns(
             hardware=_canonical_list("hardware_raw", canonical),
             hardware_family=_canonical_list("hardware_raw", families),
+            hardware_unknown=_canonical_list("hardware_raw", unknown),
             models=paper_families,
             model_size_params=pl.col("model_sizes").list.max(),
             gpu_count=pl.col("gpu_counts").list.max(),
@@ -230,17 +190,37 @@ def normalise_facts(facts_raw: pl.DataFrame, papers: pl.DataFrame) -> pl.DataFra
 
 
 def normalise_claims(claims_raw: pl.DataFrame, facts: pl.DataFrame) -> pl.DataFrame:
-    """Claim ids, canonical baselines and the paper's shared axes on every claim row."""
+    """Claim ids, canonical baselines and each claim's own effective setting (GUIDE section 4).
+
+    The extractor gives every claim its effective model sizes, GPU counts and device mentions
+    (``etl.setting``) with where each came from; here the devices become canonical names
+    (``hardware_list``) and the scalar axes the dashboard plots are derived from the lists
+    (largest size, largest count, first device): never a paper-wide copy. ``facts`` is kept in
+    the signature for callers; a raw frame without setting columns gets empty settings.
+    """
     baselines = _lookup(claims_raw["baseline_raw"], canonical_baseline)
-    axes = facts.select("paper_id", "model_size_params", "gpu_count", hardware=pl.col("hardware_primary"))
+    several = {raw: canonical_baselines(raw) for raw in claims_raw["baseline_raw"].drop_nulls().unique().to_list()}
     claims = claims_raw.with_columns(
         claim_ids(claims_raw),
         baseline=pl.col("baseline_raw").replace_strict(baselines, default=None, return_dtype=pl.Utf8),
+        baselines=pl.col("baseline_raw").replace_strict(several, default=[], return_dtype=pl.List(pl.Utf8)),
     )
-    joined = join_columns(claims, axes, "paper_id", "left")  # the claim columns stay put
-    if joined is None:
-        joined = claims.join(axes, on="paper_id", how="left")
-    return joined.select("claim_id", pl.exclude("claim_id"))
+    for name, dtype in SETTING_SCHEMA.items():
+        if name not in claims.columns:
+            claims = claims.with_columns(pl.lit([] if "from" not in name else None, dtype=dtype).alias(name))
+    mentions = claims.select(pl.col("hardware_raw").explode()).to_series()
+    canonical = {raw: hardware_canonical(raw) or (raw if device_shaped(raw) else None)
+                 for raw in mentions.drop_nulls().unique().to_list()}
+    claims = claims.with_columns(
+        hardware_list=_canonical_list("hardware_raw", canonical).fill_null(pl.lit([], dtype=pl.List(pl.Utf8))),
+        model_sizes=pl.col("model_sizes").fill_null(pl.lit([], dtype=pl.List(pl.Float64))),
+        gpu_counts=pl.col("gpu_counts").fill_null(pl.lit([], dtype=pl.List(pl.Int64))),
+    ).with_columns(
+        model_size_params=pl.col("model_sizes").list.max(),
+        gpu_count=pl.col("gpu_counts").list.max(),
+        hardware=pl.col("hardware_list").list.first(),
+    )
+    return claims.drop("hardware_raw").select("claim_id", pl.exclude("claim_id"))
 
 
 def normalise_papers(papers: pl.DataFrame, facts_raw: pl.DataFrame) -> pl.DataFrame:

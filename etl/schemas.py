@@ -54,8 +54,22 @@ class PaperSchema(pa.DataFrameModel):
         strict = "filter"
 
 
+SETTING_SOURCES = ["claim", "paper"]
+#: each claim's effective setting (GUIDE section 4), as the extractor attaches it
+#: (etl.extract.setting.attach_settings); normalise maps hardware_raw to hardware_list
+SETTING_SCHEMA = {
+    "model_sizes": pl.List(pl.Float64), "gpu_counts": pl.List(pl.Int64), "hardware_raw": pl.List(pl.Utf8),
+    "model_sizes_from": pl.Utf8, "gpu_counts_from": pl.Utf8, "hardware_from": pl.Utf8,
+}
+
+
 class ClaimSchema(pa.DataFrameModel):
-    """One row per quantitative claim, with the paper's shared axes copied on."""
+    """One row per quantitative claim, at its own place on the shared axes (GUIDE section 4).
+
+    model_sizes / gpu_counts / hardware_list: the claim's effective setting; *_from: where each
+    came from (claim | paper | null when unknown). model_size_params / gpu_count / hardware are
+    the scalar axes derived from them (largest size, largest count, first device).
+    """
 
     claim_id: str = pa.Field(unique=True)
     paper_id: str
@@ -73,12 +87,37 @@ class ClaimSchema(pa.DataFrameModel):
     baseline: Optional[str] = pa.Field(nullable=True)
     qualifier: Optional[str] = pa.Field(nullable=True, isin=QUALIFIERS)
     confidence: float = pa.Field(ge=0, le=1)
-    model_size_params: Optional[float] = pa.Field(nullable=True)
-    gpu_count: Optional[pl.Int64] = pa.Field(nullable=True)
+    baselines: list[str]
+    model_sizes: list[float]
+    gpu_counts: list[int]
+    hardware_list: list[str]
+    model_sizes_from: Optional[str] = pa.Field(nullable=True, isin=SETTING_SOURCES)
+    gpu_counts_from: Optional[str] = pa.Field(nullable=True, isin=SETTING_SOURCES)
+    hardware_from: Optional[str] = pa.Field(nullable=True, isin=SETTING_SOURCES)
+    model_size_params: Optional[float] = pa.Field(nullable=True, ge=MODEL_SIZE_RANGE[0], le=MODEL_SIZE_RANGE[1])
+    gpu_count: Optional[pl.Int64] = pa.Field(nullable=True, ge=GPU_COUNT_RANGE[0], le=GPU_COUNT_RANGE[1])
     hardware: Optional[str] = pa.Field(nullable=True)
     warning: Optional[str] = pa.Field(nullable=True)
     correction_id: Optional[str] = pa.Field(nullable=True)  # the reader's correction applied (etl.review)
     extracted: Optional[str] = pa.Field(nullable=True)  # JSON: the extracted values that correction changed
+
+    @pa.dataframe_check(error=f"every claim model size in [{MODEL_SIZE_RANGE[0]:.0e}, {MODEL_SIZE_RANGE[1]:.0e}]")
+    def claim_model_sizes_in_range(cls, data: PolarsData) -> pl.LazyFrame:
+        lo, hi = MODEL_SIZE_RANGE
+        return data.lazyframe.select(pl.col("model_sizes").list.eval(pl.element().is_between(lo, hi)).list.all())
+
+    @pa.dataframe_check(error=f"every claim GPU count in [{GPU_COUNT_RANGE[0]}, {GPU_COUNT_RANGE[1]}]")
+    def claim_gpu_counts_in_range(cls, data: PolarsData) -> pl.LazyFrame:
+        lo, hi = GPU_COUNT_RANGE
+        return data.lazyframe.select(pl.col("gpu_counts").list.eval(pl.element().is_between(lo, hi)).list.all())
+
+    @pa.dataframe_check(error="a setting value has a source and a source has a value")
+    def setting_sources_match_values(cls, data: PolarsData) -> pl.LazyFrame:
+        return data.lazyframe.select(pl.all_horizontal(
+            (pl.col(source).is_null() == (pl.col(values).list.len() == 0))
+            for values, source in (("model_sizes", "model_sizes_from"), ("gpu_counts", "gpu_counts_from"),
+                                   ("hardware_list", "hardware_from"))
+        ))
 
     @pa.dataframe_check(error="low <= high")
     def low_le_high(cls, data: PolarsData) -> pl.LazyFrame:
@@ -115,6 +154,7 @@ class FactSchema(pa.DataFrameModel):
     hardware_raw: list[str]
     hardware: list[str]
     hardware_family: list[str]
+    hardware_unknown: list[str]  # devices the registry does not know, kept as written in hardware
     models: list[str]
     model_size_params: Optional[float] = pa.Field(
         nullable=True, ge=MODEL_SIZE_RANGE[0], le=MODEL_SIZE_RANGE[1]

@@ -12,11 +12,12 @@ ETL = Path(__file__).resolve().parent.parent / "etl"
 #: what decides the extractor's output: the rules file, the grammar modules and the regex bridge
 RULE_FILES = (
     "rules/extract.toml", "extract/patterns.py", "extract/rules.py", "extract/claims.py", "extract/facts.py", "textscan.py",
+    "extract/setting.py", "extract/cleanup.py", "aliases.py", "rules/aliases.toml",
 )
 
 #: the version and the rules' hash it was released with; update both together
-PINNED_VERSION = "1.2.0"
-PINNED_RULES_SHA256 = "cc53e5096f862e3b28b69536ed813823238edfa68cd77f533ac0445dab07fdf8"
+PINNED_VERSION = "1.3.0"
+PINNED_RULES_SHA256 = "519e98e5e28acc8017169f5349f12870faf7eb97c1d97e7ca5f6cb5f6acc8515"
 
 
 def rules_sha256() -> str:

@@ -47,11 +47,16 @@ def test_known_baselines_are_canonicalised(raw, canonical):
 
 @pytest.mark.parametrize(
     "raw",
-    ["the state-of-the-art", "state-of-the-art (SOTA) techniques", "the baseline", "existing works",
-     "vLLMX-like prototype systems", "", "   ", None],
+    ["the baseline", "existing works", "vLLMX-like prototype systems", "", "   ", None],
 )
-def test_generic_or_unknown_baselines_stay_null(raw):
+def test_unknown_baselines_stay_null(raw):
     assert canonical_baseline(raw) is None
+
+
+@pytest.mark.parametrize("raw", ["the state-of-the-art", "state-of-the-art (SOTA) techniques"])
+def test_the_state_of_the_art_is_one_generic_baseline(raw):
+    # issue 11: a generic baseline is canonical too, with the class "generic" (the Baselines view separates it)
+    assert canonical_baseline(raw) == "the state of the art"
 
 
 @pytest.mark.parametrize(
@@ -76,7 +81,7 @@ def test_hardware_keeps_variants_apart(raw, family, canonical):
     assert hardware_canonical(raw) == canonical
 
 
-@pytest.mark.parametrize("raw", ["GPU", "GPUs", "Xeon Phi 7250 (unknown to the registry)", "A900"])
+@pytest.mark.parametrize("raw", ["GPU", "GPUs", "Tenstorrent Wormhole n300 (unknown to the registry)", "A900"])
 def test_unknown_hardware_is_not_forced(raw):
     assert hardware_family(raw) is None
 
@@ -124,14 +129,33 @@ def test_normalise_claims_adds_ids_baselines_and_axes():
     papers = pl.DataFrame({"paper_id": ["p1", "p2"], "abstract": ["", ""]})
     facts = normalise_facts(_facts_raw(), papers)
     claims_raw = pl.DataFrame(
-        {"paper_id": ["p1", "p2"], "start": [3, 5], "text": ["2x", "30%"], "baseline_raw": ["vLLM", "prior work"]}
+        {"paper_id": ["p1", "p2"], "start": [3, 5], "text": ["2x", "30%"], "baseline_raw": ["vLLM", "PEFT and vLLM"],
+         # each claim's own effective setting comes from the extractor (etl.setting), never a paper-wide copy
+         "model_sizes": [[], [7e9, 7e10]], "gpu_counts": [[8], []], "hardware_raw": [["A100-80GB"], []],
+         "model_sizes_from": [None, "claim"], "gpu_counts_from": ["paper", None], "hardware_from": ["claim", None]},
+        schema_overrides={"gpu_counts": pl.List(pl.Int64), "model_sizes": pl.List(pl.Float64),
+                          "hardware_raw": pl.List(pl.Utf8)},
     )
     claims = normalise_claims(claims_raw, facts).sort("paper_id")
     assert claims.columns[0] == "claim_id"
-    assert claims["baseline"].to_list() == ["vLLM", None]
-    assert claims["baseline_raw"].to_list() == ["vLLM", "prior work"]
+    assert claims["baseline"].to_list() == ["vLLM", "Hugging Face PEFT"]  # the first name it finds
+    assert claims["baselines"].to_list() == [["vLLM"], ["Hugging Face PEFT", "vLLM"]]
+    assert claims["baseline_raw"].to_list() == ["vLLM", "PEFT and vLLM"]
     assert claims["gpu_count"].to_list() == [8, None]
     assert claims["hardware"].to_list() == ["A100 80GB", None]
+    assert claims["hardware_list"].to_list() == [["A100 80GB"], []]
+    assert claims["model_size_params"].to_list() == [None, 7e10]  # the largest of the claim's own sizes
+    assert claims["hardware_from"].to_list() == ["claim", None]
+
+
+def test_normalise_claims_without_setting_columns_gives_unknown_settings():
+    claims_raw = pl.DataFrame({"paper_id": ["p1"], "start": [3], "text": ["2x"], "baseline_raw": [None]},
+                              schema_overrides={"baseline_raw": pl.Utf8})
+    papers = pl.DataFrame({"paper_id": ["p1"], "abstract": [""]})
+    claims = normalise_claims(claims_raw, normalise_facts(_facts_raw(), papers))
+    row = claims.row(0, named=True)
+    assert {k: row[k] for k in ("gpu_count", "hardware", "gpu_counts", "baselines", "gpu_counts_from")} == {
+        "gpu_count": None, "hardware": None, "gpu_counts": [], "baselines": [], "gpu_counts_from": None}
 
 
 # ------------------------------------------------- the vectorised paths equal the per-row ones

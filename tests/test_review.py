@@ -44,7 +44,7 @@ PAPERS = [
      + " It uses 4x less memory than standard attention."),
     ("2401.00003", "MegaTrain: Training Trillion-Parameter Models",
      "MegaTrain is a training system for very large models." + FILLER
-     + " MegaTrain trains 1.3x faster than Megatron-LM on 2048 GPUs."
+     + " MegaTrain trains 1.3x faster than Megatron-LM on 2048 A100 GPUs."  # a bare "2048 GPUs" claim is quarantined by extractor 1.3.0 (issue 11: hardware_from "claim" with an empty hardware_list)
      + " It cuts training cost by 45% versus DeepSpeed."),
 ]
 

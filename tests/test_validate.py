@@ -33,24 +33,26 @@ def claim(**overrides) -> dict:
         "claim_id": "c1", "paper_id": "p1", "text": "2.1x", "start": 20, "end": 24,
         "sentence": ABSTRACT, "low": 2.1, "high": 2.1, "unit": "x", "metric": "throughput",
         "better": True, "multiplier": 2.1, "baseline_raw": "vLLM", "baseline": "vLLM",
-        "qualifier": None, "confidence": 0.9, "model_size_params": 7e9, "gpu_count": 8,
-        "hardware": "A100",
+        "qualifier": None, "confidence": 0.9, "baselines": ["vLLM"], "model_sizes": [7e9], "gpu_counts": [8],
+        "hardware_list": ["A100"], "model_sizes_from": "claim", "gpu_counts_from": "paper", "hardware_from": "claim",
+        "model_size_params": 7e9, "gpu_count": 8, "hardware": "A100",
     } | overrides
 
 
 def claims(*rows: dict) -> pl.DataFrame:
     return pl.DataFrame(list(rows), schema_overrides={"qualifier": pl.Utf8, "gpu_count": pl.Int64,
-                                                      "start": pl.Int64, "end": pl.Int64})
+                                                      "start": pl.Int64, "end": pl.Int64,
+                                                      "gpu_counts": pl.List(pl.Int64), "model_sizes": pl.List(pl.Float64)})
 
 
 def facts(**overrides) -> pl.DataFrame:
     row = {
         "paper_id": "p1", "model_sizes": [7e9], "gpu_counts": [8], "hardware_raw": ["A100"],
-        "hardware": ["A100"], "hardware_family": ["A100"], "models": ["LLaMA 2"],
+        "hardware": ["A100"], "hardware_family": ["A100"], "hardware_unknown": [], "models": ["LLaMA 2"],
         "model_size_params": 7e9, "gpu_count": 8, "hardware_primary": "A100",
     } | overrides
     return pl.DataFrame([row], schema_overrides={"gpu_counts": pl.List(pl.Int64), "gpu_count": pl.Int64,
-                                                 "model_sizes": pl.List(pl.Float64)})
+                                                 "model_sizes": pl.List(pl.Float64), "hardware_unknown": pl.List(pl.Utf8)})
 
 
 def test_offsets_fixture_is_right():

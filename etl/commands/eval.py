@@ -45,6 +45,11 @@ def print_table(report: Report, title: str) -> None:
     for name in ("model_sizes", "gpu_counts", "hardware"):
         s: Score = getattr(report, name)
         table.add_row(f"{name} set-F1", f"{s.f1:.3f}", f"P {s.precision:.3f}  R {s.recall:.3f}")
+    for name in ("model_sizes", "gpu_counts", "hardware"):
+        s = getattr(report, f"claim_{name}")
+        table.add_row(f"claim {name} F1", f"{s.f1:.3f}", f"P {s.precision:.3f}  R {s.recall:.3f}  (tp {s.tp} fp {s.fp} fn {s.fn})")
+    a = report.setting
+    table.add_row("claim setting accuracy", f"{a.value:.3f}", f"{a.right}/{a.total} matched claims, all three fields right")
     Console().print(table)
 
 

@@ -32,7 +32,7 @@ examples:
 
 input: one JSON object per line with at least "id", "title", "abstract".
 output: one line per input line: {"id", "system", "is_systems", "model_sizes", "gpu_counts",
-"hardware", "claims": [{"text", "start", "end", "low", "high", "unit", "metric", "better",
+"hardware", "hardware_unknown", "claims": [{"text", "start", "end", "low", "high", "unit", "metric", "better",
 "multiplier", "baseline", "baseline_canonical", "qualifier", "confidence"}]}.
 A malformed line is reported on stderr (with its line number) and gets an empty result line.
 """

@@ -28,7 +28,9 @@ from etl.extract.claims import (
     CLAIM_SCHEMA,
     Claim,
     candidate_sentences,
+    SETTING_SCHEMA,
     claims_from_texts,
+    example_names,
     extract_claims_from_text,
     find_candidates,
 )
@@ -42,12 +44,12 @@ from etl.extract.facts import (
 )
 
 __all__ = [
-    "CLAIM_SCHEMA", "EXTRACTOR_VERSION", "FACT_SCHEMA", "RECORD_SCHEMA", "Claim", "RecordExtraction",
-    "candidate_sentences", "claims_from_texts", "extract_all", "extract_claims", "extract_claims_from_text",
+    "CLAIM_SCHEMA", "EXTRACTOR_VERSION", "FACT_SCHEMA", "RECORD_SCHEMA", "SETTING_SCHEMA", "Claim", "RecordExtraction",
+    "candidate_sentences", "claims_from_texts", "example_names", "extract_all", "extract_claims", "extract_claims_from_text",
     "extract_facts", "extract_record", "extract_records", "facts_from_texts", "find_candidates", "find_gpu_counts",
     "find_hardware", "find_model_sizes", "find_system", "text_columns",
 ]
 
 #: bump whenever the rules or their interpretation change: the extraction cache keys on it, and
 #: tests/test_extract_version.py fails until the rules' hash beside it is updated too
-EXTRACTOR_VERSION = "1.2.0"
+EXTRACTOR_VERSION = "1.3.0"

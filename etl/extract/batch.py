@@ -22,11 +22,19 @@ from etl.extract.claims import (
     Claim,
     claims_from_texts,
 )
+from etl.extract.cleanup import (
+    clean_texts,
+    restore_offsets,
+)
 from etl.extract.facts import (
     FACT_SCHEMA,
     facts_from_texts,
     systems_score_expr,
 )
+from etl.extract.setting import (
+    attach_settings,
+)
+from etl.schemas import SETTING_SCHEMA
 
 
 @dataclass
@@ -54,7 +62,7 @@ def extract_records(papers: pl.DataFrame) -> list[RecordExtraction]:
     """
     claims, facts = extract_all(papers)
     by_paper: dict[str, list[Claim]] = {}
-    for pid, *fields in claims.select("paper_id", *CLAIM_FIELDS).iter_rows():
+    for pid, *fields in claims.select("paper_id", *CLAIM_FIELDS, *SETTING_SCHEMA).iter_rows():
         by_paper.setdefault(pid, []).append(Claim(*fields))
     return [
         RecordExtraction(by_paper.get(pid, []), system, is_systems, sizes, gpus, hardware)
@@ -89,8 +97,8 @@ def extract_workers() -> int:
 
 
 def extract_claims(papers: pl.DataFrame) -> pl.DataFrame:
-    """One row per claim (columns CLAIM_SCHEMA)."""
-    return claims_from_texts(text_columns(papers))
+    """One row per claim (columns CLAIM_SCHEMA), each with its effective setting."""
+    return _extract_slice(papers)[0]
 
 
 def extract_facts(papers: pl.DataFrame, claims: pl.DataFrame | None = None) -> pl.DataFrame:
@@ -101,9 +109,12 @@ def extract_facts(papers: pl.DataFrame, claims: pl.DataFrame | None = None) -> p
 
 
 def _extract_slice(papers: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
-    texts = text_columns(papers)
+    # issue 11: extraction reads a cleaned copy of the abstracts that need one (LaTeX, PDF
+    # hyphenation, spaced decimals, dashes); claim offsets are mapped back onto the stored text
+    texts, cleaned = clean_texts(text_columns(papers))
     claims = claims_from_texts(texts)
-    return claims, facts_from_texts(texts, claims)
+    facts = facts_from_texts(texts, claims)
+    return restore_offsets(attach_settings(claims, texts, facts), cleaned), facts
 
 
 def extract_all(papers: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:

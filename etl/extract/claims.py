@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 
 import polars as pl
@@ -26,9 +26,12 @@ from etl.extract.rules import (
     CANDIDATES,
     CARDINALS,
     CARRY_OVER_RE,
+    CARRY_TRIGGER,
     CLAIMS_TRIGGER,
     CLAUSE_BREAK_RE,
     CUE_LOOKUP,
+    DEMONSTRATIVE_RE,
+    DEVICE_COUNT_AT_RE,
     DIMENSION_TAIL_RE,
     DIR,
     DIRECTION_LOOKUP,
@@ -37,11 +40,16 @@ from etl.extract.rules import (
     FRACTION_AFTER_RE,
     FRACTION_BEFORE_RE,
     GOVERNED_BY_RE,
+    IDIOM_BEFORE_RE,
+    IDIOM_NOUNS,
     ISS,
+    LEADING_EPITHET_RE,
+    LEAD_CLAUSE_BREAK_RE,
     LEAD_NOT_FOLLOWED_RE,
     LEAD_NOT_PRECEDED_RE,
     METRIC_LOOKUP,
     MODIFIER_HEADS,
+    NAMED_AFTER_RE,
     OF_NAME_BY_RE,
     QUAL,
     QUALIFIER_AFTER_RE,
@@ -50,10 +58,12 @@ from etl.extract.rules import (
     QUALIFIER_TAIL_RE,
     QUALITY,
     RANGE_NOT_PRECEDED_RE,
+    RESTRICTIVE_RE,
+    RULES,
     SCORING,
     SELF_DIRECTED,
-    SENTENCE_SCANS,
     SENTENCES,
+    SENTENCE_SCANS,
     TREND_RE,
     WORD_NOT_FOLLOWED_RE,
     WORD_NOT_PRECEDED_RE,
@@ -64,6 +74,9 @@ from etl.textscan import (
     PYTHON_ONLY_RE,
     unused_characters,
 )
+from etl.schemas import SETTING_SCHEMA
+from etl.vocab import METRICS
+
 
 # ───────────────────────────── data model ─────────────────────────────
 
@@ -85,6 +98,13 @@ class Claim:
     baseline_raw: str | None
     qualifier: str | None
     confidence: float
+    # the claim's effective setting (GUIDE section 4; etl.setting): values and where each came from
+    model_sizes: tuple[float, ...] | list[float] = ()
+    gpu_counts: tuple[int, ...] | list[int] = ()
+    hardware_raw: tuple[str, ...] | list[str] = ()
+    model_sizes_from: str | None = None
+    gpu_counts_from: str | None = None
+    hardware_from: str | None = None
 
 
 @dataclass(frozen=True)
@@ -160,7 +180,8 @@ def find_candidates(text: str, matches: list[re.Match] | None = None) -> list[_C
         if g["b_hi"]:
             low, high, unit, start = parse_number(g["b_lo"]), parse_number(g["b_hi"]), _unit_of(g["b_unit"]), m.start("b_lo")
         elif g["r_hi"]:
-            if RANGE_NOT_PRECEDED_RE.search(text, 0, m.start()):
+            # "from 20% to 45%" is a change between two values; "from 2.1x-3.4x" is still a range
+            if RANGE_NOT_PRECEDED_RE.search(text, 0, m.start()) and re.search(r"\bto\b", text[m.start() : m.end()]):
                 continue
             low, high, unit, start = parse_number(g["r_lo"]), parse_number(g["r_hi"]), _unit_of(g["r_unit"]), m.start()
         elif g["s_n"]:
@@ -176,8 +197,8 @@ def find_candidates(text: str, matches: list[re.Match] | None = None) -> list[_C
             low = high = WORD_VALUES[word]
             unit, start = "x", m.start()
         end = m.end()
-        if unit == "x" and DIMENSION_TAIL_RE.match(text, end):
-            continue
+        if unit == "x" and (DIMENSION_TAIL_RE.match(text, end) or DEVICE_COUNT_AT_RE.match(text, start)):
+            continue  # "4x4", "8x H100 GPUs": a dimension or a device count, not a multiplier
         if low > high or high <= 0:
             continue
         out.append(_Candidate(start, end, low, high, unit, norm(g["word"]) if g["word"] else None))
@@ -188,7 +209,9 @@ def find_candidates(text: str, matches: list[re.Match] | None = None) -> list[_C
 
 
 def _clause_cost(sentence: str, a: int, b: int) -> float:
-    return SCORING["clause_penalty"] * len(CLAUSE_BREAK_RE.findall(sentence, a, b))
+    # the breaks' look-aheads see past b ("Medusa, by up to 37%": that comma is no break)
+    breaks = sum(m.start() < b for m in CLAUSE_BREAK_RE.finditer(sentence, a, min(len(sentence), b + 24)))
+    return SCORING["clause_penalty"] * breaks
 
 
 def _nearest(
@@ -224,6 +247,8 @@ def _sentence_keywords(sent: _Sentence) -> tuple[list, list]:
     sentence, nouns = sent.text, []
     for m in sent.matches("metric_words"):
         label = METRIC_LOOKUP[norm(m.group())]
+        if norm(m.group()) in IDIOM_NOUNS and IDIOM_BEFORE_RE.search(sentence, max(0, m.start() - 30), m.start()):
+            continue  # "at the cost of": an idiom, not the cost metric
         modifier = nouns[-1] if nouns else None
         if modifier and norm(m.group()) in MODIFIER_HEADS and not sentence[modifier[1] : m.start()].strip(" -"):
             label = modifier[2]  # "throughput speedup" is a throughput claim
@@ -245,6 +270,92 @@ def classify_metric(sent: _Sentence, start: int, end: int) -> tuple[str | None, 
     return label, max(0.3, min(1.0, score / SCORING["noun_weight"]))
 
 
+_PAREN_BEFORE_RE = re.compile(
+    r"\s*\(\s*(?:by\s+)?(?:(?:up\s+to|about|around|nearly|over|roughly|max(?:imum)?|on\s+average|an\s+average\s+of)\s+)?\W*$", FLAGS
+)
+
+
+_OF_GAP_RE = re.compile(r"\s*(?:of\s+(?:[\w-]+\s+){0,3})?")
+
+
+def parenthesis_metric(sent: _Sentence, start: int) -> str | None:
+    """The metric noun right before the parenthesis a number opens: "latency (by up to 95.4%)"."""
+    opened = sent.text.rfind("(", 0, start)
+    if opened == -1 or not _PAREN_BEFORE_RE.fullmatch(sent.text, opened, start):
+        return None
+    before = [(a, b, label) for a, b, label, _ in sent.keywords[0] if b <= opened]
+    if before and _OF_GAP_RE.fullmatch(sent.text, before[-1][1], opened):
+        label = before[-1][2]
+        return label if label in METRICS else None
+    return None
+
+
+_RATES = RULES["metrics"]["rates"]
+_RATE_RE = re.compile(_RATES["rate_re"])
+
+
+def _speedup_noun_bound(sent: _Sentence, start: int, end: int) -> bool:
+    """A speedup noun (not a bare cue like "faster") binds the number: "1.3x speedup", "training time by 2x"."""
+    for a, b, label, _ in sent.keywords[0]:
+        gap = sent.text[b:start] if b <= start else sent.text[end:a] if a >= end else None
+        if gap is not None and label == "speedup" and words_between(gap, 0, len(gap)) <= 4 and _is_binding(gap):
+            return True
+    return False
+
+
+_WORSE = DIR["worse"]
+_WORSE_AFTER_RE = re.compile(_WORSE["after_re"], FLAGS)
+_WORSE_NOT_NOUN_RE = re.compile(_WORSE["not_noun_re"])
+
+
+def _more_of_worse(sent: _Sentence, end: int) -> bool:
+    """"N% higher <lower-is-better noun>" right after the number (not "more energy-efficient")."""
+    for a, b, label, _ in sent.keywords[0]:
+        if a > end and _WORSE_AFTER_RE.fullmatch(sent.text[end:a] + " ") is not None:
+            return label in _WORSE["metrics"] and not _WORSE_NOT_NOUN_RE.search(sent.text[a : b + 12])
+    return False
+
+
+_OVERHEAD_AFTER_RE = re.compile(r"\s*(?:of\s+)?(?:extra\s+|additional\s+)?overheads?\b", FLAGS)
+
+
+def _fraction_metric(sent: _Sentence, end: int) -> str | None:
+    """The metric noun right after "N% of (the)": "40% of the cost of full fine-tuning" -> cost."""
+    after = FRACTION_AFTER_RE.match(sent.text, end)
+    if not after:
+        return None
+    for a, _, label, _ in sent.keywords[0]:
+        if a == after.end() and label in METRICS:
+            return label
+    return None
+
+
+def _quality_sentence(sent: _Sentence) -> bool:
+    """The sentence is about accuracy/quality (a quality noun and no efficiency noun): a bare
+    "outperforming X by 28%" there is a quality number, not an efficiency claim (GUIDE section 1)."""
+    labels = {label for *_, label, _ in sent.keywords[0]}
+    return QUALITY in labels and not labels & set(METRICS)
+
+
+def _noun_between(sent: _Sentence, a: int, b: int) -> bool:
+    """A metric noun between the previous list item and this number names this number's own metric."""
+    return any(a <= x and y <= b and label in METRICS for x, y, label, _ in sent.keywords[0])
+
+
+def bound_metric(sent: _Sentence, start: int, end: int) -> str | None:
+    """A metric keyword bound to the number by binding words only ("2.1x higher throughput",
+    "reduces latency by 30%"), else None."""
+    for a, b, label, _ in sent.keywords[0] + sent.keywords[1]:
+        gap = sent.text[b:start] if b <= start else sent.text[end:a] if a >= end else None
+        if gap is not None and label in METRICS and words_between(gap, 0, len(gap)) <= 4 and _is_binding(gap):
+            return label
+    return None
+
+
+_NEXT_CONJUNCT_RE = re.compile(r"\W*(?:,\s*)?(?:and|while|but|whereas)\s+", FLAGS)
+_VERB_RE = re.compile(r"[a-z]+(?:es|s)(?<!less)(?<!ss)", FLAGS)
+
+
 def find_direction(sent: _Sentence, start: int, end: int) -> str | None:
     """increase | decrease | regression | None: the nearest direction word in the window."""
     sentence, best = sent.text, None
@@ -253,6 +364,8 @@ def find_direction(sent: _Sentence, start: int, end: int) -> str | None:
         if qualifier and qualifier.start() <= m_start and m_end <= start:
             continue  # "less than 1% overhead": "less" belongs to the qualifier
         if m_start >= end:
+            if _NEXT_CONJUNCT_RE.fullmatch(sentence, end, m_start) and _VERB_RE.fullmatch(sentence, m_start, m_end):
+                continue  # "by 37.5% and boosts throughput": the verb opens the next conjunct
             a, b, limit = end, m_start, DIR["window_after"]
         elif m_end <= start:
             a, b = m_end, start
@@ -323,7 +436,7 @@ def _clean_baseline(sentence: str, np_start: int, np_end: int) -> str | None:
             return after.group("name")
     if len(phrase.split()) > BASE["max_words"]:
         return None
-    return phrase
+    return LEADING_EPITHET_RE.sub("", phrase)
 
 
 def _phrase_end(sentence: str, start: int) -> int:
@@ -347,6 +460,13 @@ def find_lead_ins(sent: _Sentence) -> tuple[_LeadIn, ...]:
         np_start = m.end()
         np_end = _phrase_end(sentence, np_start)
         phrase = _clean_baseline(sentence, np_start, np_end)
+        relative = RESTRICTIVE_RE.match(sentence, np_end) if phrase and DEMONSTRATIVE_RE.match(phrase) else None
+        if relative:  # "those systems that assume the worst case": a demonstrative keeps its clause
+            np_end = relative.end()
+            phrase = _clean_baseline(sentence, np_start, np_end) or phrase
+        named = NAMED_AFTER_RE.match(sentence, np_end) if phrase and phrase.islower() else None
+        if named:  # "offloaded inference using the popular Huggingface Accelerate" -> the name
+            np_end, phrase = named.end(), named.group("name")
         if phrase:
             out.append(_LeadIn(m.start(), np_start, np_end, phrase, norm(m.group()) in FORWARD_ONLY))
     for m in OF_NAME_BY_RE.finditer(sentence):
@@ -362,8 +482,10 @@ def nearest_lead_in(sent: _Sentence, start: int, end: int) -> _LeadIn | None:
             if lead.forward_only:
                 continue
             dist = BASE["right_bias"] * words_between(sent.text, end, lead.start)
+            dist += BASE["clause_break_words"] * len(LEAD_CLAUSE_BREAK_RE.findall(sent.text, end, lead.start))
         elif lead.np_end <= start:
             dist = words_between(sent.text, lead.np_end, start)
+            dist += BASE["clause_break_words"] * len(LEAD_CLAUSE_BREAK_RE.findall(sent.text, lead.np_end, start))
         else:
             continue
         if best is None or dist < best[0]:
@@ -386,6 +508,16 @@ def split_conjuncts(phrase: str) -> list[str]:
     return parts
 
 
+_EXAMPLES_RE = re.compile(BASE["examples_re"])
+_EXAMPLE_SPLIT_RE = re.compile(r"\s*,\s*(?:and\s+|or\s+)?|\s+(?:and|or)\s+")
+
+
+def example_names(text: str) -> list[str]:
+    """The named examples of generic baselines ("existing compilers like Triton and Ladder, as well
+    as kernels such as QuantLLM and Marlin" -> Triton, Ladder, QuantLLM, Marlin), in order."""
+    return [n for m in _EXAMPLES_RE.finditer(text) for n in _EXAMPLE_SPLIT_RE.split(m.group("names")) if n]
+
+
 def assign_baselines(sent: _Sentence, spans: list[tuple[int, int]]) -> list[str | None]:
     """Baseline per claim span of one sentence; '..., respectively' distributes conjuncts."""
     leads = [nearest_lead_in(sent, s, e) for s, e in spans]
@@ -394,6 +526,10 @@ def assign_baselines(sent: _Sentence, spans: list[tuple[int, int]]) -> list[str 
         for lead in {lead for lead in leads if lead}:
             members = [i for i, other in enumerate(leads) if other == lead]
             conjuncts = split_conjuncts(lead.phrase)
+            # the named examples of the comparison's generic phrases, when one per claim
+            first = min(spans[i][0] for i in members)
+            names = example_names(sent.text[lead.np_start : first]) if lead.np_start < first else example_names(lead.phrase)
+            conjuncts = names if len(names) == len(members) else conjuncts
             if len(conjuncts) > 1 and len(members) > 1:
                 for k, i in enumerate(members):
                     out[i] = conjuncts[k % len(conjuncts)]
@@ -412,7 +548,74 @@ def carried_baseline(sent: _Sentence) -> str | None:
     return None
 
 
+def framed_baseline(sent: _Sentence) -> str | None:
+    """carried_baseline, unless the sentence frames a quality comparison only ("outperforms X in
+    terms of predictive performance"): that baseline is no efficiency claim's."""
+    lead = carried_baseline(sent) if CARRY_OVER_RE.search(sent.text) else None
+    if lead is None:
+        return None
+    labels = {label for *_, label, _ in sent.keywords[0]}
+    return None if QUALITY in labels and not labels & set(METRICS) else lead
+
+
 # ───────────────────────────── claims ─────────────────────────────
+
+
+_NC = RULES["not_claims"]
+_SHARE_VERB_RE = re.compile(_NC["share_verb_re"], FLAGS)
+_SHARE_SUBJECT_BEFORE_RE = re.compile(_NC["share_subject_before_re"], FLAGS)
+_SHARE_AFTER_RE = re.compile(_NC["share_after_re"], FLAGS)
+_SHARE_AFTER_PREPOSITION_RE = re.compile(_NC["share_after_preposition_re"], FLAGS)
+_PROBLEM_VERB_RE = re.compile(_NC["problem_verb_re"], FLAGS)
+#: a cheap test before the anchored problem-verb pattern: one of its verb stems
+_PROBLEM_TRIGGER_RE = re.compile(_NC["problem_trigger_re"], FLAGS)
+
+
+def describes_problem(sentence: str, start: int, end: int, unit: str) -> bool:
+    """A number that describes the problem, not the work's result (GUIDE section 3): a share of a
+    total ("attention takes 70% of decode time", "80% of requests share a prefix", "on fewer than
+    10% of the tokens", "keeps 99% of requests within the SLO") or what a problem verb does
+    ("prior systems lose up to 40% of their throughput", "stragglers inflate latency by 3x")."""
+    before = sentence[max(0, start - 80) : start]
+    if _PROBLEM_TRIGGER_RE.search(before) and _PROBLEM_VERB_RE.search(before):
+        return True
+    if unit != "%":
+        return False
+    if re.match(r"\s+of\b", sentence[end : end + 4]) and _SHARE_VERB_RE.search(before):
+        return True
+    of_share = _SHARE_AFTER_RE.match(sentence, end)
+    return bool(of_share and (_SHARE_SUBJECT_BEFORE_RE.search(before) or _SHARE_AFTER_PREPOSITION_RE.search(before)))
+
+
+_COORDINATED_RE = re.compile(
+    r"(?:both\s+)?(?P<a>[\w/-]+(?:\s+[\w/-]+){0,2}?)\s+(?:and|as\s+well\s+as|&)\s+(?P<b>[\w/-]+(?:\s+[\w/-]+){0,2}?)"
+    r"\s+(?:by\s+)?(?:(?:up\s+to|about|nearly|over|more\s+than|an\s+average\s+of|a)\s+)?\W*$",
+    FLAGS,
+)
+
+
+def coordinated_metrics(sentence: str, start: int, metric: str) -> list[str]:
+    """The other metrics one number states ("reduces latency and memory by 90%", "lowers both energy
+    and cost by 2.5x"): metric nouns coordinated right before it, each one claim (GUIDE section 3)."""
+    window_start = max(0, start - 80)
+    joint = max(sentence.rfind(" and ", window_start, start), sentence.rfind(" as well as ", window_start, start),
+                sentence.rfind("&", window_start, start))
+    if joint == -1:  # cheap test first: no coordination, no second metric
+        return []
+    m = _COORDINATED_RE.search(sentence, max(window_start, joint - 40), start)
+    if not m:
+        return []
+    labels = []
+    for n, part in enumerate((m.group("a"), m.group("b"))):
+        words = part.lower().split()
+        # the second noun phrase is a metric phrase as a whole; the first ends with one
+        tails = range(len(words)) if n == 0 else range(min(1, len(words)))
+        label = next((METRIC_LOOKUP.get(" ".join(words[k:])) for k in tails
+                      if METRIC_LOOKUP.get(" ".join(words[k:])) in METRICS), None)
+        if label is None:
+            return []
+        labels.append(label)
+    return [x for x in dict.fromkeys(labels) if x != metric] if metric in labels else []
 
 
 def _compared_right_after(sent: _Sentence, end: int) -> bool:
@@ -421,7 +624,8 @@ def _compared_right_after(sent: _Sentence, end: int) -> bool:
 
 
 def _accept(
-    cand: _Candidate, sent: _Sentence, listed: tuple[str, float, str | None, bool] | None, paper_metric: str | None
+    cand: _Candidate, sent: _Sentence, listed: tuple[str, float, str | None, bool] | None, paper_metric: str | None,
+    listed_end: int = 0,
 ) -> tuple[str, float, str | None, bool] | None:
     """(metric, confidence, direction, fraction) when the candidate is an efficiency claim.
 
@@ -434,13 +638,33 @@ def _accept(
     listed_direction = listed[2] if listed else None
     if metric is None and listed:
         metric, metric_conf = listed[0], listed[1]
+    # issue 11: a number governed by the noun before its parenthesis ("latency (by up to 95%)"), and a
+    # list item that keeps its list's metric unless a noun of its own binds it ("(max 47%)", "and 11.0%")
+    governing = parenthesis_metric(sent, s)
+    if governing:
+        metric, metric_conf = governing, 1.0
+    elif metric in _RATES["cue_metrics"] and _RATE_RE.search(sentence) and not _speedup_noun_bound(sent, s, e):
+        metric = "throughput"  # "..., which is 54x faster than Y (7699 SPS)": the number compares rates
+    elif (listed and metric not in (None, QUALITY, listed[0]) and bound_metric(sent, s, e) is None
+          and not _noun_between(sent, listed_end, s)):
+        metric, metric_conf = listed[0], listed[1]
+    if metric == QUALITY and cand.unit == "%":
+        of_metric = _fraction_metric(sent, e)  # "at 40% of the cost of X": the noun the fraction is of
+        if of_metric:
+            metric, metric_conf = of_metric, 1.0
     if metric == QUALITY or TREND_RE.search(sentence[max(0, s - 40) : e + 25]):
         return None
+    if describes_problem(sentence, s, e, cand.unit):  # issue 11: problem-motivation numbers
+        return None
     direction = SELF_DIRECTED.get(cand.word or "") or find_direction(sent, s, e) or listed_direction
+    if direction == "increase" and metric in _WORSE["metrics"] and _more_of_worse(sent, e):
+        direction = "regression"  # "20-26% higher kernel latency", "8% more memory"
     fraction = cand.unit == "%" and is_fraction(sentence, s, e, direction)
-    if metric is None and direction and nearest_lead_in(sent, s, e) is not None:
+    if metric is None and direction and nearest_lead_in(sent, s, e) is not None and not _quality_sentence(sent):
         # "outperforms X by 37%" names no metric: in an efficiency paper it is the paper's metric
         metric, metric_conf = paper_metric, 0.4
+    if cand.unit == "%" and metric is None and direction == "regression" and _OVERHEAD_AFTER_RE.match(sentence, e):
+        metric, metric_conf = SCORING["default"], 0.4  # "adds less than 5% overhead to training"
     if cand.unit == "%":
         if metric is None or (direction is None and not fraction):
             return None
@@ -473,19 +697,28 @@ def claims_from_sentences(sentences: Sequence[_Sentence], efficiency_paper: bool
     """
     claims: list[Claim] = []
     seen: dict[tuple[float, str], int] = {}
-    carry: tuple[int, str | None] = (-1, None)  # (index of the sentence it frames, baseline)
+    carry: tuple[int, str | None] = (-1, None)  # (index of the sentence that framed it, baseline)
     for sent in sentences:
         accepted = []
         for cand in find_candidates(sent.text, sent.matches("candidates")):
             previous = accepted[-1] if accepted else None
             listed = previous[1] if previous and _continues_list(sent.text, previous[0], cand) else None
             paper_metric = claims[-1].metric if claims else (SCORING["default"] if efficiency_paper else None)
-            verdict = _accept(cand, sent, listed, paper_metric)
+            verdict = _accept(cand, sent, listed, paper_metric, previous[0].end if listed else 0)
             if verdict:
                 accepted.append((cand, verdict))
+        # a baseline framed by an earlier sentence ("Compared to X, ..." / "... outperforms X ...")
+        # reaches up to carry_reach sentences on, until a sentence names its own comparison
+        carried = carry[1] if 0 < sent.index - carry[0] <= BASE["carry_reach"] else None
+        framed = framed_baseline(sent)
+        if framed:
+            carry = (sent.index, framed)
+        elif carry[1] is not None and sent.lead_ins:  # (lead-ins read only while a carry is live)
+            carry = (-1, None)
+        elif carried and accepted:
+            carry = (sent.index, carried)
         if not accepted:
             continue
-        carried = carry[1] if carry[0] == sent.index else None
         baselines = assign_baselines(sent, [(c.start, c.end) for c, _ in accepted])
         for (cand, (metric, metric_conf, direction, fraction)), baseline in zip(accepted, baselines):
             key = (cand.high, cand.unit)
@@ -511,7 +744,8 @@ def claims_from_sentences(sentences: Sequence[_Sentence], efficiency_paper: bool
                     confidence=round(confidence, 3),
                 )
             )
-        carry = (sent.index + 1, carried_baseline(sent))
+            for other in coordinated_metrics(sent.text, cand.start, metric):  # one number, two metrics
+                claims.append(replace(claims[-1], metric=other))
     return claims
 
 
@@ -526,7 +760,9 @@ CLAIM_SCHEMA = {
     "low": pl.Float64, "high": pl.Float64, "unit": pl.Utf8, "metric": pl.Utf8, "better": pl.Boolean,
     "multiplier": pl.Float64, "baseline_raw": pl.Utf8, "qualifier": pl.Utf8, "confidence": pl.Float64,
 }
-CLAIM_FIELDS = tuple(k for k in CLAIM_SCHEMA if k != "paper_id")
+CLAIM_FIELDS = tuple(k for k in CLAIM_SCHEMA if k != "paper_id")  # what claims_from_sentences reads
+#: the raw claims frame extract_all gives: the claim, then its setting (the order of Claim's fields)
+CLAIM_SCHEMA = {**CLAIM_SCHEMA, **SETTING_SCHEMA}
 
 
 def candidate_sentences(frame: pl.DataFrame) -> pl.DataFrame:
@@ -559,7 +795,8 @@ def candidate_sentences(frame: pl.DataFrame) -> pl.DataFrame:
             text=pl.when(pl.col("index") < pl.col("last")).then(piece.str.strip_chars_end()).otherwise(piece)
             .str.replace_all(placeholder, ".", literal=True),
         )
-        .filter(pl.col("text").str.contains(CLAIMS_TRIGGER))
+        # sentences that can hold a claim, and those that frame a comparison for the next ones
+        .filter(pl.col("text").str.contains(CLAIMS_TRIGGER) | pl.col("text").str.contains(CARRY_TRIGGER))
         .with_columns(python_only=pl.col("text").str.contains(PYTHON_ONLY_RE))
         .with_columns(
             pl.when(pl.col("python_only")).then(None).otherwise(scan.spans_expr(pl.col("text"), marker)).alias(name)
@@ -597,4 +834,4 @@ def claims_from_texts(texts: pl.DataFrame) -> pl.DataFrame:
         .select("paper_id", pl.col("score") >= ISS["efficiency_context_threshold"], *_SENTENCE_COLUMNS)
     )
     rows = _claim_rows(per_paper.rows())
-    return pl.DataFrame(rows, schema=CLAIM_SCHEMA, orient="row")
+    return pl.DataFrame(rows, schema={k: CLAIM_SCHEMA[k] for k in ("paper_id", *CLAIM_FIELDS)}, orient="row")

@@ -8,13 +8,16 @@ import re
 import polars as pl
 
 from etl.extract.claims import (
+    _Sentence,
     parse_number,
 )
 from etl.extract.rules import (
     FLAGS,
+    GPU_WORDS,
     ISS,
     PREFILTER,
     RULES,
+    device_count_rule,
     norm,
 )
 from etl.textscan import (
@@ -45,16 +48,26 @@ def _fact_scan(first: str, pattern: str, flags: int = 0) -> ColumnScan:
 
 _SIZE_SCALES = {norm(k): float(v) for k, v in _MS["scales"].items()}
 _SIZE_CONTEXT_RE = re.compile(_MS["patterns"]["compact_context_re"], FLAGS)
+_STATED_TOTAL_RE = re.compile(_MS["patterns"]["stated_total_re"])
+_SIZE_LIST_JOINT_RE = re.compile(r"\s*(?:,\s*(?:and\s+|or\s+)?|(?:and|or|to)\s+)", FLAGS)
 _SIZE_NOT_PRECEDED_RE = re.compile(_MS["patterns"]["not_preceded_by_re"], FLAGS)
 
 _GC = _FACTS["gpu_count"]
-_GPU_WORDS = {norm(k): int(v) for k, v in _GC["words"].items()}
 _GPU_TAIL = rf"(?:{_GC['device_between_re']})(?:{_GC['accelerators_re']})"
 _GPU_COUNT_PATTERN = (
     rf"(?P<list>(?:(?<![\w.,])\d{{1,3}}(?:,\d{{3}})+\s*(?:,|and|or|to)\s*|(?<![\w.,])\d+\s*(?:,|and|or|to)\s*)*)"
     rf"(?!{_GC['device_numbers_re']}){_GC['count_re']}{_GPU_TAIL}"
 )
-_GPU_WORD_PATTERN = rf"(?<![\w-])(?P<w>{phrase_alternation(list(_GPU_WORDS))})\s+(?:\d+\s?GB\s+)?{_GPU_TAIL}"
+_GPU_WORD_PATTERN = rf"(?<![\w-])(?P<w>{phrase_alternation(list(GPU_WORDS))})\s+(?:\d+\s?GB\s+)?{_GPU_TAIL}"
+_DC = _GC["device_counts"]
+_GPU_DEVICE_PATTERN = "|".join(
+    f"(?P<{name}>{device_count_rule(key)})".replace("(?P<", f"(?P<{name}_").replace(f"(?P<{name}_{name}>", f"(?P<{name}>", 1)
+    for name, key in (("num", "numeral_re"), ("word", "word_re"), ("kilo", "thousands_re"), ("nodes", "nodes_re"),
+                      ("compact", "nodes_compact_re"), ("dnode", "device_node_re"))
+)
+_MOTIVATION_BEFORE_RE = re.compile(_DC["motivation_before_re"], FLAGS)
+_CAPACITY_BEFORE_RE = re.compile(_DC["capacity_before_re"], FLAGS)
+_CAPACITY_AFTER_RE = re.compile(_DC["capacity_after_re"], FLAGS)
 
 _HW = _FACTS["hardware"]
 _HARDWARE_PATTERN = "|".join(f"(?:{p})" for p in _HW["patterns"])
@@ -80,13 +93,16 @@ FACT_SCANS = {
     "size_range": _fact_scan(r"\d", _MS["patterns"]["range"]),
     "size_bare": _fact_scan(r"[bt]", _MS["patterns"]["bare"], FLAGS),
     "gpu_count": _fact_scan(r"\d", _GPU_COUNT_PATTERN, FLAGS),
-    "gpu_word": _fact_scan("[" + "".join(sorted({w[0] for w in _GPU_WORDS})) + "]", _GPU_WORD_PATTERN, FLAGS),
+    "gpu_word": _fact_scan("[" + "".join(sorted({w[0] for w in GPU_WORDS})) + "]", _GPU_WORD_PATTERN, FLAGS),
+    "gpu_device": _fact_scan("[" + "".join(sorted({w[0] for w in GPU_WORDS} | set("0123456789a"))) + "]",
+                             _GPU_DEVICE_PATTERN, FLAGS),
     "hardware": ColumnScan.of(_HARDWARE_PATTERN, rust_over(_HARDWARE_PATTERN, keep_final_lookahead=True)),
 }
 #: per fact scan, a cheap Rust condition for a row to be scanned at all
 _FACT_TRIGGERS = {
     **{f"size_{name}": rust_over(t) for name, t in PREFILTER["facts"]["model_sizes"].items()},
-    **{f"gpu_{name}": rust_over(t) for name, t in PREFILTER["facts"]["gpu_counts"].items()},
+    **{f"gpu_{name}": rust_over(t) for name, t in PREFILTER["facts"]["gpu_counts"].items() if name != "device"},
+    "gpu_device": rust_over(PREFILTER["facts"]["gpu_counts"]["device"]),
     "hardware": rust_over(PREFILTER["facts"]["hardware"]),
 }
 Spans = dict[str, list[int] | None]
@@ -96,54 +112,208 @@ def _fact_matches(name: str, text: str, spans: Spans | None) -> list[re.Match]:
     return FACT_SCANS[name].matches(text, None if spans is None else spans[name])
 
 
-def find_model_sizes(text: str, spans: Spans | None = None) -> list[float]:
-    """Parameter counts stated in the text, in order, deduplicated.
+def model_size_mentions(text: str, spans: Spans | None = None) -> list[tuple[int, int, float]]:
+    """(start, end, parameters) of every parameter count stated in the text, in text order.
 
     ``spans``: the Rust spans of the FACT_SCANS in this text, when already found.
     """
-    found: list[tuple[int, float]] = []
+    found: list[tuple[int, int, float]] = []
     for m in _fact_matches("size_spelled", text, spans):
         if not _SIZE_NOT_PRECEDED_RE.search(text, 0, m.start()):
-            found.append((m.start(), _number_word(m.group("n")) * _SIZE_SCALES[norm(m.group("s"))]))
-    for m in _fact_matches("size_compact", text, spans):
+            found.append((m.start(), m.end(), _number_word(m.group("n")) * _SIZE_SCALES[norm(m.group("s"))]))
+    compact = _fact_matches("size_compact", text, spans)
+    accepted = [False] * len(compact)
+    for k, m in enumerate(compact):
         before, after = text[max(0, m.start() - 20) : m.start()], text[m.end() : m.end() + 30]
-        if _SIZE_CONTEXT_RE.search(before) or _SIZE_CONTEXT_RE.search(after):
+        accepted[k] = bool(_SIZE_CONTEXT_RE.search(before) or _SIZE_CONTEXT_RE.search(after))
+    # a list of sizes shares its context: "the 7B, 13B and 34B variants of Code Llama"
+    for _ in range(2):
+        for k in range(len(compact)):
+            for j in (k - 1, k + 1):
+                if not accepted[k] and 0 <= j < len(compact) and accepted[j]:
+                    a, b = sorted((compact[k], compact[j]), key=lambda x: x.start())
+                    accepted[k] = bool(_SIZE_LIST_JOINT_RE.fullmatch(text, a.end(), b.start()))
+    stated_total = any(m.group("experts") for m in compact) and _STATED_TOTAL_RE.search(text) is not None
+    for m, ok in zip(compact, accepted):
+        if ok and not (stated_total and m.group("experts")):
             experts = float(m.group("experts") or 1)
-            found.append((m.start(), experts * parse_number(m.group("n")) * _SIZE_SCALES[m.group("s").lower()]))
+            found.append((m.start(), m.end(), experts * parse_number(m.group("n")) * _SIZE_SCALES[m.group("s").lower()]))
     for m in _fact_matches("size_range", text, spans):
-        found.append((m.start(), parse_number(m.group("n")) * _SIZE_SCALES[m.group("s").lower()]))
+        found.append((m.start(), m.start("s") + 1, parse_number(m.group("n")) * _SIZE_SCALES[m.group("s").lower()]))
     bare = _fact_matches("size_bare", text, spans)
     if bare:
-        numeric = {v for _, v in found}
+        numeric = {v for *_, v in found}
         for m in bare:
             unit = _SIZE_SCALES[m.group("s").lower()]
             if not any(unit <= v < unit * 1000 for v in numeric):
-                found.append((m.start(), unit))
-    return _dedupe(v for _, v in sorted(found))
+                found.append((m.start(), m.end(), unit))
+    return sorted(found)
+
+
+def find_model_sizes(text: str, spans: Spans | None = None) -> list[float]:
+    """Parameter counts stated in the text, in order, deduplicated."""
+    return _dedupe(v for *_, v in model_size_mentions(text, spans))
+
+
+def _count_word(raw: str) -> int:
+    return GPU_WORDS.get(norm(raw), 1) if not raw[:1].isdigit() else int(parse_number(raw))
+
+
+def gpu_count_mentions(text: str, spans: Spans | None = None) -> list[tuple[int, int, int]]:
+    """(start, end, count) of accelerator counts ('2,048 A100 GPUs', '8-GPU node', 'a single GPU',
+    '8xA100', '64 H100s', '1K GPUs', 'two nodes of 8 GPUs' -> 16), in text order. A capacity
+    ("the memory of a single GPU") is no count; a count inside a node total is the total's."""
+    found: list[tuple[int, int, int]] = []
+    totals: list[tuple[int, int]] = []
+    for m in _fact_matches("gpu_device", text, spans):
+        g = m.groupdict()
+        if g["nodes"] or g["compact"]:
+            name = "nodes" if g["nodes"] else "compact"
+            n = _count_word(g[f"{name}_nodes"]) * _count_word(g[f"{name}_per"])
+            totals.append((m.start(), m.end()))
+        elif g["dnode"]:
+            n = int(g["dnode_n"])
+        elif g["kilo"]:
+            n = int(float(g["kilo_n"]) * 1000)
+        elif g["num"]:
+            n = int(parse_number(g["num_n"]))
+        else:
+            if g["word_w"].lower() in ("a", "an") and g["word_plural"]:
+                continue
+            n = _count_word(g["word_w"])
+        found.append((m.start(), m.end(), n))
+    for m in _fact_matches("gpu_count", text, spans):
+        for raw in re.finditer(r"\d{1,3}(?:,\d{3})+|\d+", m.group("list") or ""):
+            found.append((m.start("list") + raw.start(), m.end(), int(parse_number(raw.group()))))
+        found.append((m.start("n"), m.end(), int(parse_number(m.group("n")))))
+    for m in _fact_matches("gpu_word", text, spans):
+        found.append((m.start(), m.end(), GPU_WORDS[norm(m.group("w"))]))
+    return sorted(
+        (s, e, n) for s, e, n in found
+        if n > 0
+        and not any(a <= s and e <= b and (s, e) != (a, b) for a, b in totals)
+        and not _CAPACITY_BEFORE_RE.search(text, max(0, s - 40), s)
+        and not _CAPACITY_AFTER_RE.match(text, e)
+        and not _MOTIVATION_BEFORE_RE.search(text, max(0, s - 60), s)
+    )
 
 
 def find_gpu_counts(text: str, spans: Spans | None = None) -> list[int]:
-    """Accelerator counts ('2,048 A100 GPUs', '8-GPU node', 'a single GPU'), deduplicated.
+    """Accelerator counts, deduplicated, in text order."""
+    return _dedupe(n for *_, n in gpu_count_mentions(text, spans))
 
-    ``spans``: the Rust spans of the FACT_SCANS in this text, when already found.
-    """
-    found: list[tuple[int, int]] = []
-    for m in _fact_matches("gpu_count", text, spans):
-        for raw in re.findall(r"\d{1,3}(?:,\d{3})+|\d+", m.group("list") or ""):
-            found.append((m.start(), int(parse_number(raw))))
-        found.append((m.start("n"), int(parse_number(m.group("n")))))
-    for m in _fact_matches("gpu_word", text, spans):
-        found.append((m.start(), _GPU_WORDS[norm(m.group("w"))]))
-    return _dedupe(n for _, n in sorted(found) if n > 0)
+
+def hardware_mentions(text: str, spans: Spans | None = None) -> list[tuple[int, int, str]]:
+    """(start, end, mention as written) of every device mention, in text order."""
+    return [
+        (m.start(), m.end(), " ".join(m.group().split()))
+        for m in _fact_matches("hardware", text, spans)
+        if not _HARDWARE_NOT_FOLLOWED_RE.match(text, m.end())
+    ]
 
 
 def find_hardware(text: str, spans: Spans | None = None) -> list[str]:
     """Device mentions as written (normalise.hardware_family maps them to short names)."""
-    return _dedupe(
-        " ".join(m.group().split())
-        for m in _fact_matches("hardware", text, spans)
-        if not _HARDWARE_NOT_FOLLOWED_RE.match(text, m.end())
-    )
+    return _dedupe(h for *_, h in hardware_mentions(text, spans))
+
+
+# which devices are the work's (GUIDE section 3); etl.extract.setting reads them per claim
+
+_CLASSES = RULES["facts"]["hardware"]["classes"]
+_CLASS_RE = re.compile(_CLASSES["class_re"])
+_RUNS_ON_BEFORE_RE = re.compile(_CLASSES["runs_on_before_re"])
+_KIND_BEFORE_RE = re.compile(_CLASSES["kind_before_re"])
+_KIND_AFTER_RE = re.compile(_CLASSES["kind_after_re"])
+_PASSING_AFTER_RE = re.compile(_CLASSES["passing_after_re"])
+_PASSING_BEFORE_RE = re.compile(_CLASSES["passing_before_re"])
+_COMPATIBLE_RE = re.compile(_CLASSES["compatible_re"])
+_COMPATIBLE_WORDS = ("such as", "e.g", "including", "like ", "namely")  # a cheap test before _COMPATIBLE_RE
+_COMPATIBLE_CONTEXT_RE = re.compile(_CLASSES["compatible_context_re"])
+_ARCHITECTURE_RE = re.compile(
+    r"^(?:NVIDIA\s+)?(?:" + "|".join(map(re.escape, RULES["facts"]["hardware"]["architectures"])) + r")\b"
+)
+#: Python twin of the sentence boundary RULES["sentences"]["boundary_re"] (previous sentence)
+BOUNDARY_RE = re.compile(r"[.!?]\s+(?=[A-Z0-9(\[“\"\\])")
+
+
+
+def keep_device(text: str, start: int, end: int) -> bool:
+    """Is the device mention text[start:end] the work's hardware (GUIDE section 3)?
+
+    Any device named only as what the work is compatible with ("interconnects such as Huawei
+    Ascend") is not. A device class or instruction-set family (CPU, FPGA, NPU, x86, ARM) counts
+    only when the work runs on it ("on commodity CPUs", "an FPGA accelerator", "Alveo U280 FPGA"),
+    never for a passing mention ("CPU memory", "CPU-GPU transfers", "offloaded to CPU").
+    """
+    before = text[max(0, start - 60) : start]
+    lowered = before[-30:].lower()
+    if any(w in lowered for w in _COMPATIBLE_WORDS) and _COMPATIBLE_RE.search(before) and _COMPATIBLE_CONTEXT_RE.search(
+        text[max(0, start - 120) : start]
+    ):
+        return False
+    if not _CLASS_RE.match(text[start:end]):
+        return True
+    after = text[end : end + 60]
+    if _PASSING_AFTER_RE.match(after) or _PASSING_BEFORE_RE.search(before):
+        return False
+    return bool(_RUNS_ON_BEFORE_RE.search(before) or _KIND_BEFORE_RE.search(before) or _KIND_AFTER_RE.match(after))
+
+
+def paper_hardware(text: str, spans: Spans | None = None) -> list[str]:
+    """The paper-level devices: ``find_hardware`` without passing mentions of a device class and
+    without devices named only as a baseline ("beats NVIDIA A100 GPU by 1.2x") or as compatible."""
+    mentions = [(s, e, h) for s, e, h in hardware_mentions(text, spans) if keep_device(text, s, e)]
+    if not mentions:
+        return []
+    kept: dict[str, bool] = {}
+    phrases: dict[int, tuple[list[tuple[int, int]], list[tuple[int, int]]]] = {}
+    for s, e, h in mentions:
+        if kept.get(h):
+            continue
+        s0, s1 = sentence_bounds(text, s)
+        if s0 not in phrases:
+            sentence = text[s0:s1]
+            phrases[s0] = ([(s0 + a, s0 + b) for a, b in baseline_phrases(sentence)],
+                           [(s0 + a, s0 + b) for a, b in baseline_settings(sentence)])
+        nps, settings = phrases[s0]
+        kept[h] = not (in_baseline(text, s, e, nps) or any(a <= s and e <= b for a, b in settings))
+    found = [h for h, ok in kept.items() if ok]
+    # an architecture counts only when no device model is named (GUIDE section 3)
+    models = [h for h in found if not _CLASS_RE.match(h) and not _ARCHITECTURE_RE.search(h)]
+    return [h for h in found if not (models and _ARCHITECTURE_RE.search(h))]
+
+
+def sentence_bounds(text: str, pos: int) -> tuple[int, int]:
+    """(start, end) of the sentence of ``text`` around offset ``pos`` (the Python boundary rule)."""
+    start = 0
+    for m in BOUNDARY_RE.finditer(text, max(0, pos - 600), pos):
+        start = m.end()
+    nxt = BOUNDARY_RE.search(text, pos)
+    return start, nxt.start() + 1 if nxt else len(text)
+
+
+_BASELINE_SETTING_RE = re.compile(RULES["setting"]["baseline_setting_re"], re.IGNORECASE)
+
+
+def baseline_phrases(text: str) -> list[tuple[int, int]]:
+    """Spans of the baseline noun phrases of a sentence ("than an A100", "over 8 V100 GPUs")."""
+    sent = _Sentence(0, 0, text)
+    return [(lead.np_start, lead.np_end) for lead in sent.lead_ins]
+
+
+def baseline_settings(text: str) -> list[tuple[int, int]]:
+    """Spans of the setting a baseline was run in, when the comparison names only that ("2.3x
+    cheaper than on TPU v4", "compared with running on 8 V100s"): its devices are the baseline's."""
+    return [m.span("setting") for m in _BASELINE_SETTING_RE.finditer(text)]
+
+
+_SETTING_PREPOSITION_RE = re.compile(r"\b(?:on|in|with|using|at|across|over)\s", re.IGNORECASE)
+
+
+def in_baseline(text: str, start: int, end: int, spans: list[tuple[int, int]]) -> bool:
+    """Is text[start:end] the baseline itself ("than an A100", "over 8 V100 GPUs"), not the setting
+    the baseline ran in ("than loading approaches in CPU and GPU")?"""
+    return any(a <= start and end <= b and not _SETTING_PREPOSITION_RE.search(text, a, start) for a, b in spans)
 
 
 def _looks_like_name(prefix: str) -> bool:
@@ -261,6 +431,6 @@ def _fact_rows(items: list[tuple]) -> list[tuple]:
             score + weight * min(n_claims, 2) >= threshold,
             find_model_sizes(text, spans),
             find_gpu_counts(text, spans),
-            find_hardware(text, spans),
+            paper_hardware(text, spans),  # find_hardware less passing/baseline-only mentions (see paper_hardware)
         ))
     return rows

@@ -89,6 +89,8 @@ WORD_NOT_FOLLOWED_RE = re.compile(_WORDS["rules"]["not_followed_by_re"], FLAGS)
 WORD_NOT_PRECEDED_RE = re.compile(_WORDS["rules"]["not_preceded_by_re"] + r"\Z", FLAGS)
 RANGE_NOT_PRECEDED_RE = re.compile(RULES["number"]["range_not_preceded_re"] + r"\Z", FLAGS)
 SELF_DIRECTED = {"double": "increase", "doubles": "increase", "doubled": "increase", "doubling": "increase",
+                  "triples": "increase", "tripled": "increase", "tripling": "increase", "quadruples": "increase",
+                  "quadrupled": "increase",
                   "halves": "decrease", "halved": "decrease", "halving": "decrease"}
 
 SENTENCES = RULES["sentences"]
@@ -125,6 +127,8 @@ SCORING = _MET["scoring"]
 ABSOLUTE_RE = re.compile(RULES["out_of_scope"]["absolute_re"], FLAGS)
 TREND_RE = re.compile(RULES["out_of_scope"]["trend_re"], FLAGS)
 BINDING_WORDS = frozenset(SCORING["binding_words"])
+IDIOM_BEFORE_RE = re.compile(SCORING["idiom_before_re"], FLAGS)
+IDIOM_NOUNS = frozenset(SCORING["idiom_nouns"])
 MODIFIER_HEADS = frozenset(norm(h) for h in SCORING["modifier_heads"])
 
 BASE = RULES["baseline"]
@@ -145,10 +149,31 @@ APPOSITIVE_INLINE_RE = re.compile(
     rf"^(?:the\s+|an?\s+)?(?:(?!(?:and|the|an?)\b)[\w-]+\s+){{1,4}}(?:{_APPOSITIVE_HEADS})s?\s+(?P<name>{_APPOSITIVE_NAME})$"
 )
 APPOSITIVE_HEAD_END_RE = re.compile(rf"\b(?:{_APPOSITIVE_HEADS})s?$", FLAGS)
-APPOSITIVE_COMMA_RE = re.compile(rf",\s*(?P<name>{_APPOSITIVE_NAME})\s*,")
+# between commas a single capitalised word is a name too ("the previous method, Medusa, by 37%")
+APPOSITIVE_COMMA_RE = re.compile(rf",\s*(?P<name>{_APPOSITIVE_NAME}|[A-Z][\w.+\-]*)\s*,")
+LEAD_CLAUSE_BREAK_RE = re.compile(BASE["clause_break_re"], FLAGS)
+NAMED_AFTER_RE = re.compile(BASE["named_after_re"])
+DEMONSTRATIVE_RE = re.compile(r"(?:those|these)\s+\S", FLAGS)
+RESTRICTIVE_RE = re.compile(r"\s+(?:that|which|who)\s+[^,;.()]+", FLAGS)
+LEADING_EPITHET_RE = re.compile(BASE["leading_epithet_re"])
 CARRY_OVER_RE = re.compile(BASE["carry_over_re"], FLAGS)
+CARRY_TRIGGER = "(?i)" + rust_over(BASE["carry_over_re"].replace("^", ""))
 BASELINE_EMPTY_RE = re.compile(BASE["empty_re"], FLAGS)
 OF_NAME_BY_RE = re.compile(BASE["of_name_by_re"])
+
+_GC = RULES["facts"]["gpu_count"]
+GPU_WORDS = {norm(k): int(v) for k, v in _GC["words"].items()}
+_DC = _GC["device_counts"]
+
+
+def device_count_rule(key: str) -> str:
+    """A [facts.gpu_count.device_counts] pattern with its DEVICE and WORDS placeholders filled in."""
+    words = "|".join(re.escape(w).replace(r"\ ", r"\s+") for w in sorted(GPU_WORDS, key=len, reverse=True))
+    return _DC[key].replace("DEVICE", f"(?:{_DC['device_re']})").replace("WORDS", f"(?:{words})")
+
+
+#: a multiplier that is a device count ("8x H100 GPUs"), never a claim (see claims.find_candidates)
+DEVICE_COUNT_AT_RE = re.compile(device_count_rule("numeral_re"), FLAGS)
 
 GOVERNED_BY_RE = re.compile(r"\bby\s+(?:up\s+to\s+|an?\s+average\s+of\s+|over\s+|more\s+than\s+|about\s+|nearly\s+)?\W*\Z")
 CLAUSE_BREAK_RE = re.compile(SCORING["clause_break_re"], FLAGS)

@@ -26,10 +26,11 @@ def package_code(*packages: str) -> tuple[str, ...]:
 #: what shapes ingest's output: the ingest package, its rules, the frame helpers it uses
 INGEST_CODE = (*package_code("ingest"), "frames.py", "rules/ingest.toml")
 #: what shapes extraction: the extract package, its rules, the regex bridge, the vocabularies
-EXTRACT_CODE = (*package_code("extract"), "textscan.py", "vocab.py", "rules/extract.toml")
+EXTRACT_CODE = (*package_code("extract"), "textscan.py", "vocab.py", "schemas.py", "aliases.py", "rules/extract.toml",
+                "rules/aliases.toml")  # the per-claim setting reads the alias registry (etl.aliases)
 #: everything that shapes a snapshot from its inputs: a change republishes even when no input changed
-PIPELINE_CODE = (*INGEST_CODE, *EXTRACT_CODE, *package_code("review"), "normalise.py", "validate.py", "schemas.py",
-                 "pipeline.py", "rules/aliases.toml")
+PIPELINE_CODE = tuple(dict.fromkeys((*INGEST_CODE, *EXTRACT_CODE, *package_code("review"), "normalise.py", "validate.py",
+                                     "schemas.py", "pipeline.py", "rules/aliases.toml")))
 
 
 def code_digest(names: Sequence[str]) -> str:
