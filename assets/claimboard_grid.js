@@ -94,3 +94,33 @@
     },
   };
 })();
+
+/* Review marks (issue 12): a corrected multiplier with ✎ (the extracted value on hover), a
+ * decision of this browser's review session not yet refreshed with its word; text nodes only. */
+(function () {
+  var e = function () { return window.React.createElement.apply(window.React, arguments); };
+  var renderers = (window.dashAgGridComponentFunctions = window.dashAgGridComponentFunctions || {});
+  renderers.ClaimValue = function (props) {
+    var value = props.value === null || props.value === undefined ? "" : String(props.value);
+    var data = props.data || {};
+    var hover = typeof data.original === "string" ? data.original : "";
+    if (typeof data.pending === "string") {
+      return e("span", { className: "claim-pending", title: hover }, value, " ",
+        e("span", { className: "claim-mark" }, data.pending === "edited" ? "✎ pending" : data.pending));
+    }
+    if (typeof data.correction === "string") {
+      return e("span", { className: "claim-corrected", title: "corrected (" + data.correction + ")" + (hover ? "; " + hover : "") },
+        value, " ", e("span", { className: "claim-mark" }, "✎"));
+    }
+    return e("span", null, value);
+  };
+  window.dash_clientside = window.dash_clientside || {};
+  window.dash_clientside.claimboard = window.dash_clientside.claimboard || {};
+  /* after a review decision: the claims grid asks for its rows again (with the overlay) */
+  window.dash_clientside.claimboard.purgeClaims = function () {
+    if (window.dash_ag_grid && window.dash_ag_grid.getApiAsync) {
+      window.dash_ag_grid.getApiAsync("claims-table").then(function (api) { api.purgeInfiniteCache(); });
+    }
+    return window.dash_clientside.no_update;
+  };
+})();

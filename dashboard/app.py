@@ -23,7 +23,7 @@ from flask import Flask, Request, Response, jsonify
 from flask_compress import Compress
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from dashboard import callbacks, layout, views
+from dashboard import callbacks, layout, review, views
 from dashboard.data import SnapshotCache
 from etl.store import DEFAULT_STORE, StoreError
 
@@ -143,9 +143,12 @@ def harden(app: Dash) -> None:
     server.register_error_handler(RequestEntityTooLarge, too_large)
 
 
-def create_app(store: Path | str = DEFAULT_STORE, *, preload: bool = False) -> Dash:
+def create_app(store: Path | str = DEFAULT_STORE, *, preload: bool = False,
+               review_mode: review.ReviewConfig | None = None) -> Dash:
     """The app on ``store``; ``preload`` starts loading the current snapshot in the background
-    now instead of on the first request."""
+    now instead of on the first request; ``review_mode`` turns on review mode (off by default:
+    no review UI, and the review callbacks refuse)."""
+    review_mode = review_mode or review.ReviewConfig()
     cache = SnapshotCache(Path(store), warm=views.warm)
     server = Flask(__name__)
     server.config.update(COMPRESSION)
@@ -168,13 +171,16 @@ def create_app(store: Path | str = DEFAULT_STORE, *, preload: bool = False) -> D
             board = cache.get()
         except StoreError:
             board = None  # the header and caption callbacks explain the problem
-        return layout.page(board)
+        return layout.page(board, review=review_mode.enabled)
 
     app.layout = serve_layout
     # a request for a component-suite file Dash does not know (e.g. "/_dash-component-suites/../x")
     # is a 404, not a 500
     app.server.register_error_handler(DependencyException, lambda err: ("Not found", 404))
-    callbacks.register(app, cache)
+    review.guard(app, review_mode)  # first: access is decided before anything else runs
+    callbacks.register(app, cache, review=review_mode.enabled)
+    if review_mode.enabled:
+        review.register(app, cache, review_mode)
     harden(app)
     if preload:
         cache.preload()

@@ -17,6 +17,7 @@ from dash import ALL, ClientsideFunction, Dash, Input, Output, State, ctx, dcc, 
 from dash.exceptions import PreventUpdate
 
 from dashboard import export, figures, layout, views
+from dashboard import review as review_ui
 from dashboard.data import Board, SnapshotCache
 from dashboard.filters import MAX_PAPERS, Filters
 from etl.store import StoreError, read_runs
@@ -247,8 +248,10 @@ def export_outputs(board: Board | None, fmt: str, search: str | None, href: str 
 # ---------------------------------------------------------------- wiring
 
 
-def register(app: Dash, cache: SnapshotCache) -> None:
-    """Attach every callback to ``app``, reading snapshots through ``cache``."""
+def register(app: Dash, cache: SnapshotCache, review: bool = False) -> None:
+    """Attach every callback to ``app``, reading snapshots through ``cache``; with ``review``, the
+    claims grid lays the browser's pending review decisions over its rows."""
+    review_on = review
 
     def current() -> tuple[Board | None, str | None]:
         try:
@@ -360,11 +363,13 @@ def register(app: Dash, cache: SnapshotCache) -> None:
 
     @app.callback(
         Output("claims-table", "getRowsResponse"), Input("claims-table", "getRowsRequest"), State("url", "search"),
+        *([State("review-pending", "data")] if review_on else []),
     )
-    def _table(request, search):
+    def _table(request, search, pending=None):
         if request is None:
             raise PreventUpdate
-        return table_response(board(), search, request)
+        response = table_response(board(), search, request)
+        return review_ui.overlay(response, pending) if review_on else response
 
     app.clientside_callback(
         ClientsideFunction(namespace="claimboard", function_name="refreshClaims"),

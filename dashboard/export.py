@@ -1,13 +1,14 @@
 """Static exports of a view, each saying where it came from.
 
 Provenance (the filter as a query string and a sentence, the dashboard URL when there is one,
-the snapshot run id and the extractor version) is embedded where the format has a place for
+the snapshot run id, the extractor version and the manifest's count of readers' corrections
+applied / stale / invalid / superseded / rejected / added) is embedded where the format has a place for
 it, and written to a ``<file>.meta.json`` sidecar where it has not:
 
     png   tEXt chunks: Title (the filter sentence), Source (URL or query), Comment (JSON)
     svg   <title> and a <metadata id="claimboard-provenance"> element holding the JSON
     html  <meta name="claimboard:*"> tags and a <script type="application/json"> block
-    csv   three trailing columns (export_query, snapshot_run_id, extractor_version) on every
+    csv   trailing columns (export_query, snapshot_run_id, extractor_version, corrections_applied) on every
           row, so the one file the browser downloads keeps it and any CSV reader can read it
           (a "#" comment header would trip plain readers); the CLI adds the sidecar as well.
           Text cells that a spreadsheet would run as a formula get a leading ' (etl.store.csv_text)
@@ -122,6 +123,18 @@ def extractor_version(board: Board) -> str:
     return str(board.snapshot.manifest.get("extractor_version") or "unknown")
 
 
+CORRECTION_STATUSES = ("applied", "stale", "invalid", "superseded", "rejected", "added")
+
+
+def corrections_counts(board: Board) -> dict[str, int]:
+    """The manifest's ``corrections`` counts (readers' corrections applied, stale, ... in this
+    snapshot); zeros for a snapshot built before corrections existed."""
+    recorded = board.snapshot.manifest.get("corrections")
+    recorded = recorded if isinstance(recorded, dict) else {}
+    return {k: int(recorded.get(k) or 0) if isinstance(recorded.get(k) or 0, int | float) else 0
+            for k in CORRECTION_STATUSES}
+
+
 def provenance(board: Board, filters: Filters, url: str | None = None) -> dict:
     """Where an export came from, as a small JSON-able dict."""
     return {
@@ -132,6 +145,7 @@ def provenance(board: Board, filters: Filters, url: str | None = None) -> dict:
         "url": url,
         "snapshot_run_id": board.run_id,
         "extractor_version": extractor_version(board),
+        "corrections": corrections_counts(board),
         "exported_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
     }
 
@@ -172,6 +186,7 @@ def export_files(view: View, fmt: str, name: str, meta: dict) -> dict[str, bytes
             export_query=pl.lit(meta["query"]),
             snapshot_run_id=pl.lit(meta["snapshot_run_id"]),
             extractor_version=pl.lit(meta["extractor_version"]),
+            corrections_applied=pl.lit((meta.get("corrections") or {}).get("applied", 0)),
         )
         body = csv_text(stamped).encode("utf-8")  # formula cells neutralised (etl.store.csvsafe)
     elif fmt == "html":
@@ -265,7 +280,7 @@ def html_with_provenance(fig: go.Figure, meta: dict) -> bytes:
     page = fig.to_html(full_html=True, include_plotlyjs=True, config={"displaylogo": False})
     safe_json = json.dumps(meta, indent=2).replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
     tags = "".join(
-        f'<meta name="claimboard:{key}" content="{xml_escape(str(value), {chr(34): "&quot;"})}">'
+        f'<meta name="claimboard:{key}" content="{xml_escape(json.dumps(value) if isinstance(value, dict) else str(value), {chr(34): "&quot;"})}">'
         for key, value in meta.items()
         if value is not None
     )

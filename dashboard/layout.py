@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import dash_ag_grid as dag
 from dash import dcc, html
 
+from dashboard import review as review_ui
 from dashboard import views
 from dashboard.data import QUARANTINE_ROWS, Board
 from dashboard.filters import COLOR_BY, MAX_TEXT, PREVIOUS, TAB_LABELS, X_AXES, Filters, format_number
@@ -95,7 +96,7 @@ def params_from_controls(values: list) -> list[tuple[str, str]]:
 # ---------------------------------------------------------------- page
 
 
-def page(board: Board | None) -> html.Div:
+def page(board: Board | None, review: bool = False) -> html.Div:
     """The whole page; options come from the current snapshot (an empty store gives empty lists)."""
     return html.Div(
         className="app",
@@ -111,7 +112,7 @@ def page(board: Board | None) -> html.Div:
                 html.Div(className="drawer-bar", children=dcc.Checklist(
                     id="filters-open", options=[{"label": " ☰ Filters", "value": "open"}], value=[],
                     className="drawer-button", inputClassName="drawer-toggle")),
-                filter_panel(board), content(board)]),
+                filter_panel(board), content(board, review)]),
         ],
     )
 
@@ -183,7 +184,7 @@ def filter_panel(board: Board | None) -> html.Aside:
     ])
 
 
-def content(board: Board | None = None) -> html.Main:
+def content(board: Board | None = None, review: bool = False) -> html.Main:
     return html.Main(className="content", children=[
         html.Div(id="store-message"),
         html.H2(id="caption", className="caption"),
@@ -222,7 +223,9 @@ def content(board: Board | None = None) -> html.Main:
         # the link's sort= is applied to the grid by refreshClaims (assets/claimboard_grid.js)
         view("table", [claims_table(),
                        html.P("Click a row to add its paper to the comparison; click a header to sort "
-                              "(Ctrl+click for a second key).", className="field-hint")]),
+                              "(Ctrl+click for a second key). ✎ marks a claim a reader corrected: hover for the "
+                              "extracted value.", className="field-hint"),
+                       *([review_ui.panel()] if review else [])]),
         dcc.Store(id="claims-refresh"),
     ])
 
@@ -265,7 +268,7 @@ def grid(grid_id: str, columns: list[dict], *, page_size: int, **options) -> dag
 #: claims-table column widths (flex) and renderers
 CLAIM_COLUMN_DEFS = {
     "title": {"flex": 2, "minWidth": 110, "cellRenderer": "PaperLink"},
-    "multiplier": {"maxWidth": 90, "minWidth": 70},
+    "multiplier": {"maxWidth": 90, "minWidth": 70, "cellRenderer": "ClaimValue"},
     "gpu_count": {"maxWidth": 80, "minWidth": 60},
     "warning": {"minWidth": 60, "cellRenderer": "ClaimWarning"},
     "sentence": {"flex": 4, "minWidth": 170, "cellRenderer": "ClaimSentence"},
@@ -361,7 +364,9 @@ def header_info(board: Board | None, runs: list[dict]) -> list:
         for r in quarantine.head(QUARANTINE_ROWS).to_dicts()
     ]
     more = f" (first {QUARANTINE_ROWS} shown)" if board.quarantined > QUARANTINE_ROWS else ""
+    stale = review_ui.stale_note(board)
     return [
+        *([html.Span(stale, className="stat stat--stale", id="stale-corrections", role="status")] if stale else []),
         html.Span(f"data of {finished}" if finished else "data", className="stat stat--time",
                   title=f"snapshot {board.run_id}", id="snapshot-time"),
         *stats,

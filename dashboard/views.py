@@ -6,6 +6,7 @@ no Dash components here, ``layout`` turns these into HTML.
 
 from __future__ import annotations
 
+import json
 import math
 import re
 from dataclasses import dataclass, field
@@ -38,7 +39,7 @@ ARXIV_ID = re.compile(r"^\d{4}\.\d{4,5}(v\d+)?$")
 CSV_COLUMNS = [
     "claim_id", "paper_id", "url", "url_kind", "title", "system", "published", "metric", "multiplier", "better", "text", "unit",
     "low", "high", "qualifier", "baseline", "baseline_raw", "hardware", "model_size_params", "gpu_count",
-    "confidence", "warning", "sentence",
+    "confidence", "warning", "sentence", "correction_id",
 ]
 
 
@@ -316,7 +317,43 @@ def table_record(row: dict) -> dict:
         "number": row["text"],
         "warning": row["warning"] or "",
         **({"url": row["url"], "url_kind": row.get("url_kind")} if row.get("url") else {}),
+        **corrected_marks(row),
     }
+
+
+# ---------------------------------------------------------------- corrected claims (issue 12)
+
+
+def original_text(extracted: object) -> str:
+    """The ``extracted`` column (JSON of the values a correction changed) as a hover text."""
+    try:
+        values = json.loads(extracted) if isinstance(extracted, str) else {}
+    except ValueError:
+        values = {}
+    if not isinstance(values, dict) or not values:
+        return ""
+    return "extracted: " + "; ".join(f"{k} {fmt_value(v)}" for k, v in values.items())
+
+
+def fmt_value(value: object) -> str:
+    if isinstance(value, list):
+        return ", ".join(fmt_value(v) for v in value) or "—"
+    if value is None:
+        return "—"
+    if isinstance(value, float):
+        return f"{value:g}"
+    return str(value)
+
+
+def corrected_marks(row: dict) -> dict:
+    """Extra fields of a claims-table record: ``correction`` (id) and ``original`` (hover)."""
+    cid = row.get("correction_id")
+    if not cid:
+        return {}
+    return {"correction": str(cid), "original": original_text(row.get("extracted"))}
+
+
+
 
 
 def csv_rows(rows: pl.DataFrame) -> pl.DataFrame:

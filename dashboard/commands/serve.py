@@ -16,6 +16,8 @@ examples:
   claimboard serve --port 8080 --store /srv/claimboard/store
   claimboard serve --port 0                 # any free port (printed)
   claimboard serve --refresh-every 6h --config claimboard.toml   # keep the data current in-process
+  claimboard serve --review                 # review mode: accept / reject / edit claims (loopback clients only)
+  claimboard serve --host 0.0.0.0 --review-token "$(openssl rand -hex 16)"   # shared: open /?token=TOKEN once
   CLAIMBOARD_STORE=data/store gunicorn -w 4 -b 0.0.0.0:8050 dashboard.app:server
 """
 
@@ -34,13 +36,35 @@ def configure(parser: argparse.ArgumentParser) -> None:
         help="with --refresh-every: the claimboard.toml whose sources to refresh "
         "(default: the sources the current snapshot was built from)",
     )
+    parser.add_argument(
+        "--review", action="store_true",
+        help="review mode: accept, reject or edit claims from the claims table (appends to the corrections file); "
+        "loopback clients only unless --review-token is given",
+    )
+    parser.add_argument(
+        "--review-token", metavar="TOKEN",
+        help="review mode for a shared server (implies --review): every request must carry TOKEN "
+        "(header X-Review-Token, or open /?token=TOKEN once to set a cookie); others get 403",
+    )
+    parser.add_argument("--corrections", type=Path, metavar="JSONL",
+                        help="with --review: the corrections file (default: <store>/corrections.jsonl)")
     parser.epilog = EXAMPLES
 
 
 def run(args: argparse.Namespace) -> int:
     from dashboard.app import create_app  # imports Dash: only when serving
+    from dashboard.review import ReviewConfig
 
-    app = create_app(args.store, preload=True)
+    token = getattr(args, "review_token", None)
+    if token is not None and len(token) < 16:
+        print("error: --review-token must be at least 16 characters", file=sys.stderr)
+        return 2
+    review = ReviewConfig(enabled=bool(getattr(args, "review", False) or token), token=token,
+                          corrections=getattr(args, "corrections", None))
+    app = create_app(args.store, preload=True, review_mode=review)
+    if review.enabled:
+        print(f"review mode on: decisions go to {review.path(Path(args.store))}; "
+              + ("requests need the review token" if token else "loopback clients only"), flush=True)
     scheduler = None
     if args.refresh_every:
         from etl.refresh import load_config
