@@ -14,13 +14,14 @@
     var sentence = typeof props.value === "string" ? props.value : "";
     var number = props.data && typeof props.data.number === "string" ? props.data.number : "";
     var at = number ? sentence.indexOf(number) : -1;
+    var open = renderers.AbstractButton ? e(renderers.AbstractButton, props) : null;  /* assets/abstracts.js */
     if (at < 0) {
-      return e("span", { className: "claim-sentence", title: sentence }, sentence);
+      return e("span", { className: "claim-sentence", title: sentence }, open, sentence);
     }
     /* rows are three lines tall: a long sentence starts a little before its number */
     var start = at > LEAD ? sentence.lastIndexOf(" ", at - LEAD) : 0;
     start = start > 0 ? start + 1 : 0;
-    return e("span", { className: "claim-sentence", title: sentence },
+    return e("span", { className: "claim-sentence", title: sentence }, open,
       (start ? "…" : "") + sentence.slice(start, at), e("mark", { className: "claim-number" }, number),
       sentence.slice(at + number.length));
   };

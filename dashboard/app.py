@@ -23,7 +23,7 @@ from flask import Flask, Request, Response, jsonify
 from flask_compress import Compress
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from dashboard import callbacks, layout, review, views
+from dashboard import abstracts, callbacks, layout, review, views
 from dashboard.data import SnapshotCache
 from etl.store import DEFAULT_STORE, StoreError
 
@@ -179,6 +179,7 @@ def create_app(store: Path | str = DEFAULT_STORE, *, preload: bool = False,
     app.server.register_error_handler(DependencyException, lambda err: ("Not found", 404))
     review.guard(app, review_mode)  # first: access is decided before anything else runs
     callbacks.register(app, cache, review=review_mode.enabled)
+    abstracts.register(app, cache)
     if review_mode.enabled:
         review.register(app, cache, review_mode)
     harden(app)

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import dash_ag_grid as dag
 from dash import dcc, html
 
+from dashboard import abstracts
 from dashboard import review as review_ui
 from dashboard import views
 from dashboard.data import QUARANTINE_ROWS, Board
@@ -113,6 +114,7 @@ def page(board: Board | None, review: bool = False) -> html.Div:
                     id="filters-open", options=[{"label": " ☰ Filters", "value": "open"}], value=[],
                     className="drawer-button", inputClassName="drawer-toggle")),
                 filter_panel(board), content(board, review)]),
+            abstracts.panel(),
         ],
     )
 
@@ -205,7 +207,7 @@ def content(board: Board | None = None, review: bool = False) -> html.Main:
             ]),
             graph("landscape-graph"),
         ]),
-        view("side", [graph("side-graph"), html.Div(id="side-facts", className="facts")]),
+        view("side", [graph("side-graph"), abstracts.side_buttons(), html.Div(id="side-facts", className="facts")]),
         view("baselines", [
             graph("baselines-graph"),
             html.Div(className="split", children=[
