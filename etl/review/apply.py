@@ -25,6 +25,8 @@ from typing import Any
 
 import polars as pl
 
+from etl.aliases import baseline_kinds_expr
+
 from etl.review.corrections import (
     BadLine,
     Correction,
@@ -272,6 +274,8 @@ def apply_corrections(
         [{**row, "_row": claims.height + n} for n, row in enumerate(added)], schema=with_row
     )
     corrected = pl.concat([keep.select(new.columns), new, extra]).sort("_row").drop("_row")
+    if "baseline_kinds" in corrected.columns:  # a corrected list of baselines gets its kinds again
+        corrected = corrected.with_columns(baseline_kinds=baseline_kinds_expr("baselines"))
     rejected = pl.DataFrame(
         [{**{k: v for k, v in rows[i].items() if k != "_row"}, "rejected_by": cid} for i, cid in dropped.items()],
         schema={**schema, "rejected_by": pl.Utf8},
