@@ -223,7 +223,8 @@ def unknown_notes(board: Board, filters: Filters, selection: Selection, plottabl
             without = board.select(filters.replace(**{name: Span()}))
             left_out = without.where(~known(column)).height
             if left_out:
-                notes.append(f"{plural(left_out, 'claim')} that state no {words} are left out by the {words} range; "
+                verb = ("states", "is") if left_out == 1 else ("state", "are")
+                notes.append(f"{plural(left_out, 'claim')} that {verb[0]} no {words} {verb[1]} left out by the {words} range; "
                              "tick “keep claims with an unknown size or GPU count” (unknown=keep) to keep them.")
     return notes
 NO_MATCH = "No claims match these filters. Remove a filter, or start again with Reset."
