@@ -457,6 +457,8 @@ def side_by_side(rows: pl.DataFrame, labels: dict[str, str], *, title: str = "",
 BASELINE_KIND_ORDER = ["system", "method", "hardware", "generic", "unknown"]
 BASELINE_KIND_LABELS = {"system": "systems", "method": "methods", "hardware": "hardware",
                         "generic": "generic (“the state of the art”)", "unknown": "not in the registry"}
+BASELINE_KIND_SHORT = {"system": "systems", "method": "methods", "hardware": "hardware", "generic": "generic",
+                       "unknown": "other"}  # the group labels over the chart (the legend has the long form)
 BASELINE_KIND_COLORS = {"system": "#2563eb", "method": "#16a34a", "hardware": "#ea580c", "generic": "#64748b",
                         "unknown": "#9ca3af"}
 
@@ -557,9 +559,9 @@ def baselines(
         if at:  # a rule between two kinds
             shapes.append({"type": "line", "xref": "x", "x0": at - 0.5, "x1": at - 0.5, "yref": "y domain", "y0": 0,
                            "y1": 1, "line": {"color": "#d1d5db", "width": 1, "dash": "dot"}})
-        annotations.append({"text": escape_text(BASELINE_KIND_LABELS.get(kinds[at], kinds[at])), "showarrow": False,
+        annotations.append({"text": escape_text(BASELINE_KIND_SHORT.get(kinds[at], kinds[at])), "showarrow": False,
                             "xref": "x", "x": (at + end - 1) / 2, "yref": "y domain", "y": 1.0, "yanchor": "bottom",
-                            "font": {"size": 11, "color": BASELINE_KIND_COLORS.get(kinds[at], "#6b7280")}})
+                            "font": {"size": 10, "color": BASELINE_KIND_COLORS.get(kinds[at], "#6b7280")}})
     if focus in names:
         at = names.index(focus)
         shapes.insert(0, {"type": "rect", "xref": "x", "x0": at - 0.5, "x1": at + 0.5, "yref": "y domain", "y0": 0,

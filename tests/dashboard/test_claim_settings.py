@@ -123,7 +123,7 @@ def test_baselines_are_grouped_by_kind_with_generic_ones_apart(board):
     order = [name for t in boxes for name in t.x]
     assert order.index("vLLM") < order.index("the state of the art")  # systems first, generic ones apart
     labels = [a.text for a in view.figure.layout.annotations]
-    assert "systems" in labels and figures.BASELINE_KIND_LABELS["generic"].replace("“", "“") in labels
+    assert "systems" in labels and "generic" in labels  # a label over each group
     assert {t.name for t in boxes} >= {"systems", figures.BASELINE_KIND_LABELS["generic"]}  # one legend entry per kind
     _, table, _, focus_rows, _ = callbacks.baselines_outputs(board, "?tab=baselines&focus=vLLM")
     assert MULTI_BASELINE in [r["number"] for r in focus_rows]
