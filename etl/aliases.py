@@ -77,26 +77,6 @@ class Registry:
     model_trigger: str  # where the two searches could disagree: see paper_models
 
 
-BASELINE_KIND_UNKNOWN = "unknown"  # a baseline the registry does not know (kept as written)
-
-
-def baseline_class_of(name: str | None) -> str | None:
-    """system | hardware | method | generic for a canonical baseline name (None when unknown)."""
-    reg = registry()
-    kind = reg.baseline_kind.get(name or "")
-    return reg.baseline_class.get(kind) if kind else None
-
-
-def baseline_kinds_expr(column: str = "baselines") -> pl.Expr:
-    """The kind of every name in a list column of canonical baselines, in the same order
-    ("unknown" for a name the registry does not know): the claims' ``baseline_kinds``."""
-    reg = registry()
-    classes = {name: reg.baseline_class.get(kind, BASELINE_KIND_UNKNOWN) for name, kind in reg.baseline_kind.items()}
-    return pl.col(column).list.eval(
-        pl.element().replace_strict(classes, default=BASELINE_KIND_UNKNOWN, return_dtype=pl.Utf8)
-    ).fill_null(pl.lit([], dtype=pl.List(pl.Utf8)))
-
-
 @cache
 def registry(path: Path = REGISTRY_PATH) -> Registry:
     data = tomllib.loads(path.read_text(encoding="utf-8"))

@@ -17,8 +17,6 @@ import polars as pl
 from etl.aliases import (  # the registry and its lookups (re-exported: normalise.registry() etc.)
     REGISTRY_PATH,
     AliasTable,
-    baseline_class_of,
-    baseline_kinds_expr,
     Registry,
     canonical_baseline,
     hardware_family,
@@ -59,7 +57,27 @@ def device_shaped(raw: str | None) -> bool:
 
 def baseline_class(name: str | None) -> str | None:
     """system | hardware | method | generic for a canonical baseline name (None when unknown)."""
-    return baseline_class_of(name)
+    reg = registry()
+    kind = reg.baseline_kind.get(name or "")
+    return reg.baseline_class.get(kind) if kind else None
+
+
+BASELINE_KIND_UNKNOWN = "unknown"  # a baseline the registry does not know (kept as written)
+
+
+def baseline_kinds_expr(column: str = "baselines") -> pl.Expr:
+    """The kind of every name in a list column of canonical baselines, in the same order
+    (``BASELINE_KIND_UNKNOWN`` for a name the registry does not know): the claims' ``baseline_kinds``."""
+    reg = registry()
+    classes = {name: reg.baseline_class.get(kind, BASELINE_KIND_UNKNOWN) for name, kind in reg.baseline_kind.items()}
+    return pl.col(column).list.eval(
+        pl.element().replace_strict(classes, default=BASELINE_KIND_UNKNOWN, return_dtype=pl.Utf8)
+    ).fill_null(pl.lit([], dtype=pl.List(pl.Utf8)))
+
+
+def with_baseline_kinds(claims: pl.DataFrame) -> pl.DataFrame:
+    """The claims with ``baseline_kinds`` (re)computed from ``baselines`` (after corrections too)."""
+    return claims.with_columns(baseline_kinds=baseline_kinds_expr("baselines")) if "baselines" in claims.columns else claims
 
 
 def hardware_canonical(raw: str | None) -> str | None:

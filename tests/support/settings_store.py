@@ -8,7 +8,7 @@ from pathlib import Path
 
 import polars as pl
 
-from etl.aliases import baseline_kinds_expr
+from etl.normalise import baseline_kinds_expr
 from etl.store import publish, record_run, write_snapshot
 from support.stores import NEW_RUN, handmade_tables, manifest_for
 

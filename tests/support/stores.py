@@ -15,7 +15,7 @@ from pathlib import Path
 
 import polars as pl
 
-from etl.aliases import baseline_kinds_expr
+from etl.normalise import baseline_kinds_expr
 from etl.schemas import empty_quarantine
 from etl.store import publish, record_run, write_snapshot
 
