@@ -193,11 +193,11 @@ def baselines_outputs(board: Board | None, search: str | None) -> tuple:
         return figures.empty_figure("No snapshot to show yet."), [], [], [], []
     view = views.build_view(board, filters)
     stats = view.extra["stats"]
-    table = stats.select("baseline", "claims", "papers", pl.col("median").round(2)).to_dicts()
+    table = stats.select("baseline", "kind", "claims", "papers", pl.col("median").round(2)).to_dicts()
     notes = list(view.notes)
     focus_rows = []
     if filters.focus:
-        focused = view.selection.where(pl.col("baseline") == filters.focus)
+        focused = view.selection.where(pl.col("baselines").list.contains(filters.focus).fill_null(False))
         if focused.height > FOCUS_ROWS:
             notes.append(f"The claims list shows the {FOCUS_ROWS} largest of {focused.height:,} claims against {filters.focus}.")
         focus_rows = [views.table_record(r) for r in views.largest(focused, "multiplier", FOCUS_ROWS).to_dicts()]

@@ -107,6 +107,21 @@ def load_board(store: Path, run_id: str) -> Board:
     return Board.from_views(store, snapshot, views, quarantined)
 
 
+#: what the dashboard derives from the claims' list columns when it needs one value per claim
+#: (sorting the table): the store keeps only the lists (a claim's whole setting)
+DERIVED = {
+    "model_size": pl.col("model_sizes").list.max(),  # the largest size a claim was measured at
+    "gpu_count": pl.col("gpu_counts").list.max(),
+    "hardware": pl.col("hardware").list.first(),  # the first device the claim names
+    "baseline": pl.coalesce(pl.col("baseline"), pl.col("baselines").list.first()),
+}
+
+
+def derived_column(name: str) -> pl.Expr:
+    """One value per claim for ``name``: a ``DERIVED`` expression, else the column itself."""
+    return DERIVED[name].alias(name) if name in DERIVED else pl.col(name)
+
+
 def run_date(run_id: str) -> dt.date:
     """Run ids start with their UTC start time: 20261123T091700Z-1a2b3c."""
     return dt.datetime.strptime(run_id[:8], "%Y%m%d").date()
@@ -289,16 +304,22 @@ class Board:
         return self.select(filters).frame()
 
     def options(self, column: str) -> list[str]:
-        """Distinct non-null values of a claims column, most frequent first."""
+        """Distinct non-null values of a claims column (of its lists' values for a list column:
+        ``baselines``, ``hardware``), most frequent first."""
         def compute() -> list[str]:
-            counts = self.claims.select(pl.col(column).drop_nulls().value_counts(sort=True)).unnest(column)
+            values = pl.col(column)
+            if isinstance(self.claims.schema[column], pl.List):
+                values = values.explode()
+            counts = self.claims.select(values.drop_nulls().value_counts(sort=True)).unnest(column)
             return counts.sort(["count", column], descending=[True, False])[column].to_list()
 
         return self.memo(("options", column), compute)
 
     def sort_rank(self, column: str) -> pl.Series:
-        """Dense rank (UInt32, nulls stay null) of a claims column, for paging sorted tables."""
-        return self.memo(("rank", column), lambda: self.claims[column].rank("dense").cast(pl.UInt32))
+        """Dense rank (UInt32, nulls stay null) of a claims column, or of a value derived from it
+        (``derived_column``: a list column sorts by its largest or first value), for paging sorted tables."""
+        return self.memo(("rank", column),
+                         lambda: self.claims.select(derived_column(column)).to_series().rank("dense").cast(pl.UInt32))
 
     def snapshot_dates(self) -> list[tuple[str, dt.date]]:
         """(run id, date) of each snapshot before the current one, newest first."""

@@ -59,6 +59,56 @@ OTHER = "other"
 GREYS = {OTHER: "#9ca3af", UNKNOWN: "#cbd5e1"}
 
 
+# ---------------------------------------------------------------- a claim's setting in words
+
+#: where a setting value came from (``*_from``), as the hover, side by side and claims table say it
+SOURCE_WORDS = {"claim": "stated", "paper": "from the paper"}
+#: the joining line of a claim measured at several x values (one point per value)
+JOIN_LINE = {"color": "#6b7280", "width": 1}
+JOIN_NAMES = {"model_size": "one claim at several sizes (joined)", "gpus": "one claim at several GPU counts (joined)"}
+
+
+def setting_words(axis: str, values: list | None, source: str | None, *, with_source: bool = True) -> str:
+    """One axis of a claim's setting in words, with where it came from: "7B, 70B (stated)",
+    "8 GPUs (from the paper)", "A100 (stated)"; "" when unknown."""
+    if not values:
+        return ""
+    if axis == "model_sizes":
+        text = ", ".join(format_param_count(v) for v in values)
+    elif axis == "gpu_counts":
+        text = ", ".join(f"{v:g}" if isinstance(v, float) else str(v) for v in values)
+        text += " GPU" if values == [1] else " GPUs"
+    else:
+        text = ", ".join(str(v) for v in values)
+    return f"{text} ({SOURCE_WORDS.get(source, 'source unknown')})" if with_source else text
+
+
+SETTING_AXES = ("model_sizes", "gpu_counts", "hardware")
+SETTING_COLUMNS = [c for axis in SETTING_AXES for c in (axis, f"{axis}_from")]
+
+
+def setting_line(row: dict) -> str:
+    """A claim's whole setting in one line: "70B (stated) · 8 GPUs (from the paper) · A100 (stated)";
+    when every known value has the same source it is said once ("7B · 8 GPUs · A100 (all from the
+    paper)"); unknown axes are named as such."""
+    sources = {row.get(f"{axis}_from") for axis in SETTING_AXES if row.get(axis)}
+    once = len(sources) == 1 and sum(bool(row.get(axis)) for axis in SETTING_AXES) > 1
+    parts = []
+    for axis, unknown in zip(SETTING_AXES, ("size unknown", "GPUs unknown", "hardware unknown"), strict=True):
+        parts.append(setting_words(axis, row.get(axis), row.get(f"{axis}_from"), with_source=not once) or unknown)
+    line = " · ".join(parts)
+    return f"{line} (all {SOURCE_WORDS.get(sources.pop(), 'of unknown source')})" if once else line
+
+
+def colour_source(color: str) -> pl.Expr:
+    """One colour value per claim: the metric, the first of the claim's own devices, or its baseline."""
+    if color == "hardware":
+        return pl.col("hardware").list.first().alias("hardware")
+    if color == "baseline":
+        return pl.coalesce(pl.col("baseline"), pl.col("baselines").list.first()).alias("baseline")
+    return pl.col(color)
+
+
 # ---------------------------------------------------------------- text and rows
 
 
@@ -154,9 +204,11 @@ def top_values(column: str, rows: pl.DataFrame | pl.Series, keep: int = MAX_COLO
     return counts.sort(["count", "value"], descending=[True, False])["value"].head(keep).to_list()
 
 
-def top_or_other(column: str, rows: pl.DataFrame, keep: int = MAX_COLORS, top: list[str] | None = None) -> pl.Expr:
-    """The column with nulls as "unknown" and all but its ``keep`` commonest values (or ``top``) as "other"."""
-    filled = pl.col(column).fill_null(UNKNOWN)
+def top_or_other(column: str, rows: pl.DataFrame, keep: int = MAX_COLORS, top: list[str] | None = None,
+                 source: pl.Expr | None = None) -> pl.Expr:
+    """The column (or ``source``, one value per row) with nulls as "unknown" and all but its
+    ``keep`` commonest values (or ``top``) as "other"."""
+    filled = (pl.col(column) if source is None else source).fill_null(UNKNOWN)
     top = top_values(column, rows, keep) if top is None else top
     return pl.when(filled.is_in(top)).then(filled).otherwise(pl.lit(OTHER))
 
@@ -231,8 +283,8 @@ def empty_figure(message: str, title: str = "") -> go.Figure:
 #: one array instead of eight keeps both the payload and Plotly's per-element copying small
 LANDSCAPE_HOVER = "%{text}<br>multiplier: %{y:.3g}×  ·  %{x}<extra></extra>"
 #: claims columns the landscape and its hover labels read
-LANDSCAPE_COLUMNS = ["paper_id", "title", "system", "sentence", "text", "baseline", "baseline_raw", "hardware",
-                     "warning", "metric", "multiplier", "model_size_params", "gpu_count", "published"]
+LANDSCAPE_COLUMNS = ["paper_id", "title", "system", "sentence", "text", "baseline", "baselines", "baseline_raw",
+                     "warning", "metric", "multiplier", "published", *SETTING_COLUMNS]
 
 
 def claim_window(sentence: str | None, number: str | None, limit: int = CLAIM_CHARS, lead: int = CLAIM_LEAD) -> str:
@@ -247,8 +299,9 @@ def claim_window(sentence: str | None, number: str | None, limit: int = CLAIM_CH
 def hover_label(title: str | None, system: str | None, sentence: str | None, number: str | None, baseline: str | None,
                 baseline_raw: str | None, hardware: str | None, warning: str | None, details: bool = True) -> str:
     """A claim's hover label as escaped HTML: its paper's title (with the system when the title
-    does not name it), the sentence around the claimed number and (``details``) the baseline, the
-    hardware and any warning. Short: it is sent once per point."""
+    does not name it), the sentence around the claimed number and (``details``) the baseline(s),
+    the setting (each axis value with where it came from: "70B (stated) · 8 GPUs (from the
+    paper) · A100 (stated)") and any warning. Short: it is sent once per point."""
     title = title or ""
     if system and system not in title:
         title = f"{system}: {title}"
@@ -257,7 +310,7 @@ def hover_label(title: str | None, system: str | None, sentence: str | None, num
     label = f"<b>{wrap_one(title)}</b><br>{wrap_one(claim_window(sentence, number))}"
     if details:
         label += f"<br>vs {escape_text(baseline or baseline_raw or 'no named baseline')}"
-        label += f" · on {escape_text(hardware)}" if hardware else ""
+        label += f"<br>{escape_text(hardware)}" if hardware else ""
         label += f"<br>⚠ {escape_text(warning)}" if warning else ""
     return label
 
@@ -265,11 +318,22 @@ def hover_label(title: str | None, system: str | None, sentence: str | None, num
 HOVER_SOURCE = ["title", "system", "sentence", "text", "baseline", "baseline_raw", "hardware", "warning"]
 
 
+def _baselines_text(row: dict) -> str | None:
+    names = row.get("baselines")
+    return " and ".join(names) if names else row.get("baseline")
+
+
 def hover_labels(rows: pl.DataFrame, *, details: bool = True) -> pl.Series:
     """``hover_label`` for every row (plain Python over at most ``MAX_POINTS`` rows: faster here
-    than string expressions, which pay a fixed cost per operation)."""
-    columns = [c if c in rows.columns else pl.lit(None, dtype=pl.String).alias(c) for c in HOVER_SOURCE]
-    labels = [hover_label(*row, details=details) for row in rows.select(columns).iter_rows()]
+    than string expressions, which pay a fixed cost per operation). The "hardware" slot carries
+    the claim's whole setting line when the rows have its columns."""
+    labels = []
+    has_setting = all(c in rows.columns for c in SETTING_COLUMNS)
+    for row in rows.to_dicts():
+        setting = setting_line(row) if has_setting else row.get("hardware")
+        labels.append(hover_label(row.get("title"), row.get("system"), row.get("sentence"), row.get("text"),
+                                  _baselines_text(row), row.get("baseline_raw"), setting, row.get("warning"),
+                                  details=details))
     return pl.Series("hover", labels, dtype=pl.String)
 
 
@@ -284,16 +348,31 @@ def landscape(
     commonest in ``rows``); ``total``: how many points ``rows`` was sampled from (adds a corner note).
     """
     x_column, x_title = X_AXES[x]
-    plotted = rows.filter(pl.col(x_column).is_not_null())
+    listed = isinstance(rows.schema.get(x_column), pl.List)
+    known = pl.col(x_column).list.len() > 0 if listed else pl.col(x_column).is_not_null()
+    plotted = rows.filter(known.fill_null(False))
     if plotted.is_empty():
         return empty_figure(f"None of these claims has a known {x_title.lower()}; pick another x axis.", title)
     plotted = plotted.select(
         "paper_id", x_column, pl.col("multiplier").cast(pl.Float32),
-        colour=escape(top_or_other(color, plotted, top=top)),
-    ).with_columns(hover=hover_labels(plotted))
+        colour=escape(top_or_other(color, plotted.select(colour_source(color)), top=top, source=colour_source(color))),
+    ).with_columns(hover=hover_labels(plotted), claim=pl.int_range(pl.len(), dtype=pl.UInt32))
+    if listed:  # one point per value the claim was measured at (a claim at 7B and 70B: two points)
+        plotted = plotted.with_columns(pl.col(x_column).list.unique(maintain_order=True)).explode(x_column)
+        if x == "gpus":
+            plotted = plotted.with_columns(pl.col(x_column).cast(pl.Float64))
     ranked = [n for n in top_values("colour", plotted["colour"], keep=plotted.height) if n not in GREYS]
     kind = "scattergl" if webgl else "scatter"
     traces = []  # dicts, not trace objects: go.Figure would deep-copy their arrays element by element
+    joined = plotted.filter(pl.len().over("claim") > 1) if listed else plotted.clear()
+    if not joined.is_empty():  # drawn first, under the points: a thin line through each claim's points
+        xs, ys = [], []
+        for (_,), part in joined.partition_by("claim", as_dict=True, maintain_order=True).items():
+            part = part.sort(x_column)
+            xs += [*part[x_column].to_list(), None]
+            ys += [*part["multiplier"].to_list(), None]
+        traces.append(dict(type="scatter", x=xs, y=ys, mode="lines", name=JOIN_NAMES[x], line=JOIN_LINE,
+                           hoverinfo="skip", legendrank=2000, connectgaps=False))
     for (name,), part in sorted(plotted.partition_by("colour", as_dict=True).items()):
         traces.append(dict(
             type=kind, x=part[x_column].to_numpy(), y=part["multiplier"].to_numpy(), customdata=part["paper_id"].to_list(),
@@ -302,7 +381,7 @@ def landscape(
                     "size": MARKER_SIZE, "opacity": 0.8,
                     "line": {"width": 0.5, "color": "white"}},
         ))
-    picked = plotted.filter(pl.col("paper_id").is_in(list(selected)))
+    picked = plotted.filter(pl.col("paper_id").is_in(list(selected)))  # every point of a picked claim
     if not picked.is_empty():
         traces.append(dict(
             type=kind, x=picked[x_column].to_numpy(), y=picked["multiplier"].to_numpy(), mode="markers",
@@ -311,7 +390,7 @@ def landscape(
         ))
     xaxis = {"title": {"text": x_title}}
     if x != "published":
-        values = plotted[x_column]
+        values = plotted[x_column].cast(pl.Float64)
         ticks, label = (PARAM_TICKS, format_param_count) if x == "model_size" else (GPU_TICKS, lambda v: f"{v:g}")
         xaxis |= {"type": "log", **log_ticks(float(values.min()), float(values.max()), ticks, label)}
     badge = [sampled_badge(rows.height, total)] if total is not None and total > rows.height else []
@@ -334,7 +413,8 @@ def paper_labels(papers: pl.DataFrame) -> dict[str, str]:
 
 
 def side_by_side(rows: pl.DataFrame, labels: dict[str, str], *, title: str = "", subtitle: str | None = None) -> go.Figure:
-    """Each compared paper's largest claim per metric, as grouped bars on one log axis."""
+    """Each compared paper's largest claim per metric, as grouped bars on one log axis; the hover
+    gives that claim's sentence and its setting (``setting``: each value stated or from the paper)."""
     if rows.is_empty():
         return empty_figure("The selected papers have no claims matching these filters.", title)
     best = (
@@ -344,13 +424,15 @@ def side_by_side(rows: pl.DataFrame, labels: dict[str, str], *, title: str = "",
             pl.col("multiplier").max(),
             pl.len().alias("claims"),
             pl.col("sentence").sort_by("multiplier", descending=True).first().alias("sentence"),
+            (pl.col("setting").sort_by("multiplier", descending=True).first() if "setting" in rows.columns
+             else pl.lit("")).alias("setting"),
         )
         .with_columns(h_paper=escape(pl.col("paper")), sentence=shortened(pl.col("sentence"), HOVER_CHARS))
         .sort("metric", "paper")
     )
-    best = best.with_columns(h_sentence=wrap(best["sentence"], most=4))
+    best = best.with_columns(h_sentence=wrap(best["sentence"], most=4), h_setting=escape(pl.col("setting")))
     hover = ("<b>%{customdata[1]}</b> · %{x}<br>%{y:.3g}× (largest of %{customdata[2]} claims)<br><br>"
-             "%{customdata[3]}<extra></extra>")
+             "%{customdata[3]}<br>%{customdata[4]}<extra></extra>")
     traces = []
     for i, paper_id in enumerate(labels):
         part = best.filter(pl.col("paper_id") == paper_id)
@@ -358,7 +440,7 @@ def side_by_side(rows: pl.DataFrame, labels: dict[str, str], *, title: str = "",
             continue
         traces.append(dict(
             type="bar", x=part["metric"].to_list(), y=part["multiplier"].to_list(), name=escape_text(labels[paper_id]),
-            customdata=[list(r) for r in part.select("paper_id", "h_paper", "claims", "h_sentence").rows()],
+            customdata=[list(r) for r in part.select("paper_id", "h_paper", "claims", "h_sentence", "h_setting").rows()],
             marker={"color": PALETTE[i % len(PALETTE)]}, hovertemplate=hover, legendgroup=paper_id,
         ))
     return figure(traces, house_layout(
@@ -371,14 +453,38 @@ def side_by_side(rows: pl.DataFrame, labels: dict[str, str], *, title: str = "",
 # ---------------------------------------------------------------- baselines
 
 
+#: the kinds of canonical baselines, in the order the Baselines view groups them
+BASELINE_KIND_ORDER = ["system", "method", "hardware", "generic", "unknown"]
+BASELINE_KIND_LABELS = {"system": "systems", "method": "methods", "hardware": "hardware",
+                        "generic": "generic (“the state of the art”)", "unknown": "not in the registry"}
+BASELINE_KIND_SHORT = {"system": "systems", "method": "methods", "hardware": "hardware", "generic": "generic",
+                       "unknown": "other"}  # the group labels over the chart (the legend has the long form)
+BASELINE_KIND_COLORS = {"system": "#2563eb", "method": "#16a34a", "hardware": "#ea580c", "generic": "#64748b",
+                        "unknown": "#9ca3af"}
+
+
+def baseline_pairs(rows: pl.DataFrame, columns: list[str]) -> pl.DataFrame:
+    """One row per (claim, canonical baseline): a claim against "PEFT and vLLM" counts for both.
+    Columns ``baseline`` (the name) and ``kind`` plus ``columns``."""
+    if "baselines" not in rows.columns:  # a frame of scalar baselines (older callers)
+        kinds = pl.lit("unknown") if "kind" not in rows.columns else pl.col("kind")
+        return rows.filter(pl.col("baseline").is_not_null()).select(*columns, baseline=pl.col("baseline"), kind=kinds)
+    kinds = pl.col("baseline_kinds") if "baseline_kinds" in rows.columns else pl.col("baselines").list.eval(pl.lit("unknown"))
+    return (rows.select(*[c for c in columns if c not in ("baseline", "kind")], baseline=pl.col("baselines"), kind=kinds)
+            .explode("baseline", "kind").filter(pl.col("baseline").is_not_null()))
+
+
 def baseline_stats(rows: pl.DataFrame) -> pl.DataFrame:
-    """Per canonical baseline: claims, papers and the spread of multipliers, most claims first."""
+    """Per canonical baseline (each claim counted once for every baseline it names): its kind,
+    claims, papers and the spread of multipliers, most claims first."""
+    paper = "paper_no" if "paper_no" in rows.columns else "paper_id"
     return (
-        rows.filter(pl.col("baseline").is_not_null())
+        baseline_pairs(rows, [paper, "multiplier"])
         .group_by("baseline")
         .agg(
+            pl.col("kind").first(),
             pl.len().alias("claims"),
-            pl.col("paper_no" if "paper_no" in rows.columns else "paper_id").n_unique().alias("papers"),
+            pl.col(paper).n_unique().alias("papers"),
             pl.col("multiplier").median().alias("median"),
             pl.col("multiplier").quantile(0.25, "linear").alias("q1"),
             pl.col("multiplier").quantile(0.75, "linear").alias("q3"),
@@ -389,49 +495,81 @@ def baseline_stats(rows: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-BASELINE_POINT_COLUMNS = ["baseline", "title", "system", "sentence", "text", "multiplier"]  # and HOVER_SOURCE
+BASELINE_POINT_COLUMNS = ["baseline", "baselines", "baseline_kinds", "title", "system", "sentence", "text", "multiplier"]
+
+
+def grouped_by_kind(shown: pl.DataFrame) -> pl.DataFrame:
+    """The shown baselines in kind order (``BASELINE_KIND_ORDER``), most claimed first within a kind."""
+    rank = {k: i for i, k in enumerate(BASELINE_KIND_ORDER)}
+    return (shown.with_columns(_kind_rank=pl.col("kind").replace_strict(rank, default=len(rank), return_dtype=pl.Int32))
+            .sort(["_kind_rank", "claims", "baseline"], descending=[False, True, False]).drop("_kind_rank"))
 
 
 def baselines(
     rows: pl.DataFrame, stats: pl.DataFrame, *, focus: str = "", title: str = "", subtitle: str | None = None,
     total: int | None = None,
 ) -> go.Figure:
-    """Boxes from each baseline's quartiles (exact at any size) with its claims as points.
+    """Boxes from each baseline's quartiles (exact at any size) with its claims as points,
+    grouped by the baseline's kind (systems, methods, hardware, generic ones such as "the state
+    of the art" apart): one colour and one legend entry per kind, a label over each group.
 
+    ``rows``: claims (``baselines`` lists), each drawn once per shown baseline it names.
     ``total``: how many points ``rows`` was sampled from (adds a corner note).
     """
     if stats.is_empty():
         return empty_figure("None of these claims names a known baseline.", title)
-    shown = stats.head(MAX_BOXES)
+    if "kind" not in stats.columns:
+        stats = stats.with_columns(kind=pl.lit("unknown"))
+    shown = grouped_by_kind(stats.head(MAX_BOXES))
     names = shown["baseline"].to_list()
-    candidates = rows.filter(pl.col("baseline").is_in(names))
-    points, _ = sample_rows(candidates)
-    if total is None and points.height < candidates.height:
-        total = candidates.height
-    points = points.select("baseline", pl.col("multiplier").cast(pl.Float32), axis=escape(pl.col("baseline"))).with_columns(
-        hover=hover_labels(points, details=False))
+    hover = hover_labels(rows, details=False)
+    pairs = baseline_pairs(rows.with_columns(hover=hover), ["multiplier", "hover"]).filter(pl.col("baseline").is_in(names))
+    points, _ = sample_rows(pairs)
+    if total is None and points.height < pairs.height:
+        total = pairs.height
+    points = points.with_columns(pl.col("multiplier").cast(pl.Float32), axis=escape(pl.col("baseline")))
     axis = [escape_text(n) for n in names]
-    strip = dict(
-        type="box", x=points["axis"].to_list(), y=points["multiplier"].to_numpy(), name="claims",
-        customdata=points["baseline"].to_list(), text=points["hover"].to_list(),
-        boxpoints="all", jitter=0.5, pointpos=0, hoveron="points", fillcolor="rgba(255,255,255,0)",
-        line={"color": "rgba(255,255,255,0)"}, marker={"size": 6, "opacity": 0.55, "color": "#2563eb"},
-        hovertemplate="%{text}<br>%{y:.3g}× vs %{x}<extra></extra>",
-    )
-    boxes = dict(
-        type="box", x=axis, q1=shown["q1"].to_list(), median=shown["median"].to_list(), q3=shown["q3"].to_list(),
-        lowerfence=shown["low"].to_list(), upperfence=shown["high"].to_list(), name="spread",
-        customdata=names, fillcolor="rgba(37,99,235,0.08)", line={"color": "#1e3a8a", "width": 1.2},
-        hovertemplate="%{x}<br>median %{median:.3g}×<extra></extra>",
-    )
+    traces = []
+    for kind in [k for k in BASELINE_KIND_ORDER if k in shown["kind"].to_list()] + \
+            [k for k in shown["kind"].unique(maintain_order=True).to_list() if k not in BASELINE_KIND_ORDER]:
+        colour = BASELINE_KIND_COLORS.get(kind, "#9ca3af")
+        label = escape_text(BASELINE_KIND_LABELS.get(kind, kind))
+        group = shown.filter(pl.col("kind") == kind)
+        dots = points.filter(pl.col("kind") == kind)
+        traces.append(dict(
+            type="box", x=dots["axis"].to_list(), y=dots["multiplier"].to_numpy(), name=label, legendgroup=kind,
+            customdata=dots["baseline"].to_list(), text=dots["hover"].to_list(), showlegend=False,
+            boxpoints="all", jitter=0.5, pointpos=0, hoveron="points", fillcolor="rgba(255,255,255,0)",
+            line={"color": "rgba(255,255,255,0)"}, marker={"size": 6, "opacity": 0.55, "color": colour},
+            hovertemplate="%{text}<br>%{y:.3g}× vs %{x}<extra></extra>",
+        ))
+        traces.append(dict(
+            type="box", x=[escape_text(n) for n in group["baseline"].to_list()], q1=group["q1"].to_list(),
+            median=group["median"].to_list(), q3=group["q3"].to_list(), lowerfence=group["low"].to_list(),
+            upperfence=group["high"].to_list(), name=label, legendgroup=kind, customdata=group["baseline"].to_list(),
+            fillcolor="rgba(37,99,235,0.06)", line={"color": colour, "width": 1.2},
+            hovertemplate=f"%{{x}} ({label})<br>median %{{median:.3g}}×<extra></extra>",
+        ))
     shapes = [ONE]
+    annotations = []
+    kinds = shown["kind"].to_list()
+    starts = [i for i, k in enumerate(kinds) if i == 0 or kinds[i - 1] != k]
+    for n, at in enumerate(starts):
+        end = starts[n + 1] if n + 1 < len(starts) else len(kinds)
+        if at:  # a rule between two kinds
+            shapes.append({"type": "line", "xref": "x", "x0": at - 0.5, "x1": at - 0.5, "yref": "y domain", "y0": 0,
+                           "y1": 1, "line": {"color": "#d1d5db", "width": 1, "dash": "dot"}})
+        annotations.append({"text": escape_text(BASELINE_KIND_SHORT.get(kinds[at], kinds[at])), "showarrow": False,
+                            "xref": "x", "x": (at + end - 1) / 2, "yref": "y domain", "y": 1.0, "yanchor": "bottom",
+                            "font": {"size": 10, "color": BASELINE_KIND_COLORS.get(kinds[at], "#6b7280")}})
     if focus in names:
         at = names.index(focus)
         shapes.insert(0, {"type": "rect", "xref": "x", "x0": at - 0.5, "x1": at + 0.5, "yref": "y domain", "y0": 0,
                           "y1": 1, "fillcolor": "#fde68a", "opacity": 0.35, "line": {"width": 0}, "layer": "below"})
     badge = [sampled_badge(points.height, total)] if total is not None and total > points.height else []
-    return figure([strip, boxes], house_layout(
-        title, subtitle, showlegend=False, boxmode="overlay", shapes=shapes, annotations=badge,
+    return figure(traces, house_layout(
+        title, subtitle, showlegend=True, boxmode="overlay", shapes=shapes, annotations=annotations + badge,
+        legend={**LEGEND_BELOW, "title": {"text": "baseline kind: "}},
         xaxis={"categoryorder": "array", "categoryarray": axis},
         yaxis=multiplier_axis(pl.concat([shown["low"], shown["high"]]), "Claimed multiplier (log)"),
     ))

@@ -7,6 +7,12 @@ English what it keeps. The URL query string, the dashboard controls and ``claimb
 flags are all read through the same ``Filters.from_params``, so the same filter gives the
 same rows everywhere.
 
+List columns: a claim's setting is lists (``model_sizes``, ``gpu_counts``, ``hardware``, and its
+canonical ``baselines``). A value filter matches a claim when any of its values is chosen (a vLLM
+filter finds a claim against "PEFT and vLLM"); a range filter when any of its values is in range
+(a claim measured at 7B and 70B is in ``size=..13``). A claim with no value (an empty list) fails
+a range on that axis unless ``unknown=keep``.
+
 Scopes: "rows" fields filter every view; "selection" (the compared papers) only narrows the
 side-by-side view; "view" fields (tab, axes) choose how rows are drawn and filter nothing.
 """
@@ -26,14 +32,16 @@ from etl.schemas import GPU_COUNT_RANGE, METRICS
 
 TABS = ("landscape", "side", "baselines", "table")
 TAB_LABELS = {"landscape": "Landscape", "side": "Side by side", "baselines": "Baselines", "table": "Claims"}
-#: x-axis choice -> (claims column, axis title)
+#: x-axis choice -> (claims column, axis title); model size and GPU count are list columns (a
+#: claim measured at several sizes has one point per size)
 X_AXES = {
-    "model_size": ("model_size_params", "Model size (parameters)"),
-    "gpus": ("gpu_count", "GPU count"),
+    "model_size": ("model_sizes", "Model size (parameters)"),
+    "gpus": ("gpu_counts", "GPU count"),
     "published": ("published", "Published"),
 }
-#: colour-by choice -> claims column
+#: colour-by choice -> claims column ("hardware" is the claim's own list of devices: coloured by the first)
 COLOR_BY = {"metric": "metric", "hardware": "hardware", "baseline": "baseline"}
+KEEP = "keep"  # unknown=keep: a range filter keeps claims with no value on its axis
 MAX_PAPERS = 8
 MAX_ITEMS = 50
 MAX_TEXT = 200
@@ -64,6 +72,7 @@ class Context:
     """What a filter may need beyond the frame: paper ids an earlier snapshot already had."""
 
     known_paper_ids: Callable[[str | dt.date], Collection[str]] = lambda since: ()
+    keep_unknown: bool = False  # a range over a list column keeps claims with no value (unknown=keep)
 
 
 def join_words(items: Iterable[str], conjunction: str) -> str:
@@ -229,6 +238,59 @@ class Between:
 
 
 @dataclass(frozen=True)
+class AnyOfList(AnyOf):
+    """Several values matched against a list column: a row matches when any of its values is one of them."""
+
+    def expr(self, value: tuple, context: Context) -> pl.Expr:
+        return pl.col(self.column).list.eval(pl.element().is_in(list(value))).list.any().fill_null(False)
+
+
+@dataclass(frozen=True)
+class ListBetween(Between):
+    """A range over a list column: a row matches when any of its values is in range; a row with
+    no value (empty list) matches only when the context keeps unknowns (``unknown=keep``)."""
+
+    def expr(self, value: Span, context: Context) -> pl.Expr:
+        element = pl.element()
+        conditions = []
+        if value.lo is not None:
+            conditions.append(element >= self.in_column_units(value.lo))
+        if value.hi is not None:
+            conditions.append(element <= self.in_column_units(value.hi))
+        column = pl.col(self.column)
+        inside = column.list.eval(pl.all_horizontal(conditions)).list.any().fill_null(False)
+        return inside | (column.list.len().fill_null(0) == 0) if context.keep_unknown else inside
+
+
+@dataclass(frozen=True)
+class KeepUnknown:
+    """``unknown=keep``: range filters on model size and GPU count keep the claims that state no
+    value there instead of dropping them. Filters nothing by itself (``Filters.expression``
+    hands it to the ranges through the context)."""
+
+    choices: tuple[str, ...] = (KEEP,)
+    default: str = ""
+    multiple = False
+
+    def parse_one(self, raw: str) -> str:
+        value = raw.strip().lower()
+        if value in ("", "drop", "0", "no"):
+            return ""
+        if value in ("keep", "1", "yes"):
+            return KEEP
+        raise ValueError("expected keep (or drop)")
+
+    def format_one(self, value: str) -> str:
+        return value
+
+    def expr(self, value: str, context: Context) -> pl.Expr:
+        return pl.lit(True)
+
+    def describe(self, value: str) -> str:
+        return "keeping claims with an unknown model size or GPU count"
+
+
+@dataclass(frozen=True)
 class Selection(AnyOf):
     """Chosen rows by id: described by how many, since ids mean nothing to a reader."""
 
@@ -372,18 +434,24 @@ class Filters:
         AnyOf("metric", "{} claims", "and", choices=tuple(METRICS)), "claims of this metric (repeatable)", metavar="METRIC"
     )
     baseline: tuple[str, ...] = param(
-        AnyOf("baseline", "against {}"), "canonical baseline, e.g. vLLM (repeatable)", metavar="NAME"
+        AnyOfList("baselines", "against {}"),
+        "canonical baseline, e.g. vLLM (repeatable); a claim against several matches any of them", metavar="NAME"
     )
-    hardware: tuple[str, ...] = param(AnyOf("hardware", "measured on {}"), "hardware, e.g. A100 (repeatable)", metavar="NAME")
+    hardware: tuple[str, ...] = param(AnyOfList("hardware", "measured on {}"), "hardware, e.g. A100 (repeatable)", metavar="NAME")
     size: Span = param(
-        Between("model_size_params", parse_size, format_number, "on {} models", words=format_params, scale=1e9),
+        ListBetween("model_sizes", parse_size, format_number, "on {} models", words=format_params, scale=1e9),
         "model size range in billions of parameters: 7..70, 7B..70B, ..13, 70..",
         metavar="LO..HI",
     )
     gpus: Span = param(
-        Between("gpu_count", parse_count, str, "with {} GPUs"),
+        ListBetween("gpu_counts", parse_count, str, "with {} GPUs"),
         "GPU count range: 1..8, ..8, 64..",
         metavar="LO..HI",
+    )
+    unknown: str = param(
+        KeepUnknown(),
+        "keep: the size and GPU ranges keep claims that state no model size / GPU count (default: they are left out)",
+        metavar="keep",
     )
     published: Span = param(
         Between("published", parse_date, dt.date.isoformat, "published {}", lower="since", upper="until"),
@@ -488,11 +556,13 @@ class Filters:
         return ("rows", "selection") if self.tab == "side" else ("rows",)
 
     def expression(self, context: Context = Context()) -> pl.Expr:
+        context = dataclasses.replace(context, keep_unknown=self.unknown == KEEP)
         conditions = [f.metadata["kind"].expr(value, context) for f, value in self.active(self.scopes())]
         return pl.all_horizontal(conditions) if conditions else pl.lit(True)
 
     def apply(self, frame: pl.DataFrame, context: Context = Context()) -> pl.DataFrame:
-        """The rows of ``frame`` this view shows (a row with an unknown value fails a range on it)."""
+        """The rows of ``frame`` this view shows (a row with an unknown value fails a range on it,
+        unless ``unknown=keep``)."""
         return frame.filter(self.expression(context))
 
     def describe(self) -> str:

@@ -44,6 +44,7 @@ CONTROLS = (
     Control("f-size-hi", "value", "size", end="hi"),
     Control("f-gpus-lo", "value", "gpus", end="lo"),
     Control("f-gpus-hi", "value", "gpus", end="hi"),
+    Control("f-unknown", "value", "unknown", flag=True),
     Control("f-published", "start_date", "published", end="lo"),
     Control("f-published", "end_date", "published", end="hi"),
     Control("f-systems", "value", "systems", flag=True),
@@ -169,11 +170,13 @@ def filter_panel(board: Board | None) -> html.Aside:
         field("Search", dcc.Input(id="f-q", type="search", placeholder="title, system or sentence", debounce=True,
                                   className="search", maxLength=MAX_TEXT), checked="q"),
         field("Metric", dcc.Dropdown(id="f-metric", options=METRICS, multi=True, placeholder="any metric")),
-        field("Baseline", dcc.Dropdown(id="f-baseline", options=options("baseline"), multi=True, placeholder="any baseline")),
+        field("Baseline", dcc.Dropdown(id="f-baseline", options=options("baselines"), multi=True, placeholder="any baseline")),
         field("Hardware", dcc.Dropdown(id="f-hardware", options=options("hardware"), multi=True, placeholder="any hardware")),
         field("Model size", number_range("f-size", "params", "decimal"),
               hint="billions: 7, 7B, 350M or 1T", checked="size"),
         field("GPU count", number_range("f-gpus", "GPUs", "numeric"), checked="gpus"),
+        dcc.Checklist(id="f-unknown", options=[{"label": " keep claims with an unknown size or GPU count", "value": "1"}],
+                      className="check"),
         field("Published", dcc.DatePickerRange(id="f-published", display_format="YYYY-MM-DD", clearable=True,
                                                start_date_placeholder_text="from", end_date_placeholder_text="to"),
               checked="published"),
@@ -212,12 +215,13 @@ def content(board: Board | None = None, review: bool = False) -> html.Main:
             graph("baselines-graph"),
             html.Div(className="split", children=[
                 html.Div([html.H4("Per baseline"), grid("baselines-table", [
-                    {"field": "baseline", "headerName": "Baseline", "flex": 2}, {"field": "claims", "headerName": "Claims"},
+                    {"field": "baseline", "headerName": "Baseline", "flex": 2}, {"field": "kind", "headerName": "Kind"},
+                    {"field": "claims", "headerName": "Claims"},
                     {"field": "papers", "headerName": "Papers"}, {"field": "median", "headerName": "Median ×"}],
                     page_size=15)]),
                 html.Div([html.H4("Claims against one baseline"),
                           # every baseline as options from the start, so a link's focus=... survives the page load
-                          dcc.Dropdown(id="f-focus", options=board.options("baseline") if board else [],
+                          dcc.Dropdown(id="f-focus", options=board.options("baselines") if board else [],
                                        placeholder="pick a baseline (or click its box)"),
                           grid("focus-table", claim_columns(["title", "metric", "multiplier", "sentence"]), page_size=10)]),
             ]),
@@ -271,7 +275,7 @@ def grid(grid_id: str, columns: list[dict], *, page_size: int, **options) -> dag
 CLAIM_COLUMN_DEFS = {
     "title": {"flex": 2, "minWidth": 110, "cellRenderer": "PaperLink"},
     "multiplier": {"maxWidth": 90, "minWidth": 70, "cellRenderer": "ClaimValue"},
-    "gpu_count": {"maxWidth": 80, "minWidth": 60},
+    "gpu_count": {"minWidth": 110},
     "warning": {"minWidth": 60, "cellRenderer": "ClaimWarning"},
     "sentence": {"flex": 4, "minWidth": 170, "cellRenderer": "ClaimSentence"},
 }

@@ -17,7 +17,7 @@ import polars as pl
 
 from dashboard import figures
 from dashboard.data import Board, Selection
-from dashboard.filters import MAX_PAPERS, MAX_SORT, MAX_TEXT, SORTABLE, X_AXES, Filters, format_params
+from dashboard.filters import KEEP, MAX_PAPERS, MAX_SORT, MAX_TEXT, SORTABLE, X_AXES, Filters, Span, format_params
 
 TABLE_PAGE_SIZE = 25
 PAPER_OPTIONS = 20  # papers the compare box lists for what is typed
@@ -33,12 +33,13 @@ TABLE_COLUMNS = {  # claims-table column id -> header
     "warning": "⚠",
 }
 assert tuple(TABLE_COLUMNS) == SORTABLE  # the URL's sort= names the table's columns
-SORT_COLUMNS = {"title": "title", "model_size": "model_size_params"}  # table column -> frame column
+SORT_COLUMNS = {"title": "title"}  # table column -> frame column (model size, GPUs, hardware: data.DERIVED)
 MAX_BLOCK = 100  # rows one grid request may ask for
 ARXIV_ID = re.compile(r"^\d{4}\.\d{4,5}(v\d+)?$")
 CSV_COLUMNS = [
     "claim_id", "paper_id", "url", "url_kind", "title", "system", "published", "metric", "multiplier", "better", "text", "unit",
-    "low", "high", "qualifier", "baseline", "baseline_raw", "hardware", "model_size_params", "gpu_count",
+    "low", "high", "qualifier", "baseline", "baselines", "baseline_kinds", "baseline_raw",
+    "model_sizes", "model_sizes_from", "gpu_counts", "gpu_counts_from", "hardware", "hardware_from",
     "confidence", "warning", "sentence", "correction_id",
 ]
 
@@ -108,18 +109,22 @@ def landscape_view(board: Board, filters: Filters, selection: Selection, title: 
     """Every claim with a known x, or past ``figures.MAX_POINTS`` a stated random sample of them."""
     if selection.is_empty():
         return View(filters, selection, figures.empty_figure(NO_MATCH, title))
-    x_column, x_title = X_AXES[filters.x]
-    plottable = selection.where(pl.col(x_column).is_not_null())
-    missing = selection.height - plottable.height
+    x_column, _ = X_AXES[filters.x]
+    plottable = selection.where(known(x_column))
     shown = plottable.sample(figures.MAX_POINTS)
     # colours come from every plottable claim, so a sample never changes them
-    top = None if filters.color == "metric" else figures.top_values(filters.color, plottable.column(filters.color))
+    top = None if filters.color == "metric" else figures.top_values(
+        filters.color, plottable.frame(["hardware", "baseline", "baselines"]).select(figures.colour_source(filters.color)))
     sampled = figures.sample_note(shown.height, plottable.height) if shown.height < plottable.height else None
-    notes = []
-    if missing:
-        notes.append(f"{plural(missing, 'claim')} without a known {X_WORDS[filters.x]} not plotted.")
+    notes = unknown_notes(board, filters, selection, plottable)
+    rows = shown.frame(figures.LANDSCAPE_COLUMNS)
+    if filters.x in ("model_size", "gpus"):
+        several = rows.filter(pl.col(x_column).list.unique().list.len() > 1).height
+        if several:
+            notes.append(f"{plural(several, 'claim')} measured at several {X_PLURALS[filters.x]}: one point per value, "
+                         "joined by a thin grey line.")
     fig = figures.landscape(
-        shown.frame(figures.LANDSCAPE_COLUMNS), x=filters.x, color=filters.color, selected=filters.papers,
+        rows, x=filters.x, color=filters.color, selected=filters.papers,
         title=title, subtitle=subtitle(board, selection, static, shown.height, [*([sampled] if sampled else []), *notes]), top=top, total=plottable.height,
         webgl=not static and shown.height >= figures.WEBGL_FROM,
     )
@@ -132,16 +137,18 @@ def side_view(board: Board, filters: Filters, selection: Selection, title: str, 
         return View(filters, selection, figures.empty_figure(message, title))
     papers = board.papers.filter(pl.col("paper_id").is_in(list(filters.papers)))
     labels = figures.paper_labels(ordered(papers, filters.papers))
-    rows = selection.frame(["paper_id", "metric", "multiplier", "sentence"])
+    rows = selection.frame(["paper_id", "metric", "multiplier", "sentence", *figures.SETTING_COLUMNS])
+    rows = rows.with_columns(setting=pl.Series([figures.setting_line(r) for r in rows.to_dicts()], dtype=pl.String))
     fig = figures.side_by_side(rows, labels, title=title, subtitle=subtitle(board, selection, static))
-    notes = ["Each bar is a paper's largest claim for that metric; hover for the sentence."]
+    notes = ["Each bar is a paper's largest claim for that metric; hover for the sentence and its setting "
+             "(each value stated with the claim or taken from the paper)."]
     return View(filters, selection, fig, notes, extra={"papers": papers})
 
 
 def baseline_stats(selection: Selection) -> pl.DataFrame:
     """Per-baseline counts and quartiles over every claim of the selection (once per snapshot unfiltered)."""
     def compute() -> pl.DataFrame:
-        return figures.baseline_stats(selection.frame(["baseline", "paper_no", "multiplier"]))
+        return figures.baseline_stats(selection.frame(["baselines", "baseline_kinds", "paper_no", "multiplier"]))
 
     return selection.board.memo("baseline_stats", compute) if selection.index is None else compute()
 
@@ -149,14 +156,20 @@ def baseline_stats(selection: Selection) -> pl.DataFrame:
 def baselines_view(board: Board, filters: Filters, selection: Selection, title: str, static: bool) -> View:
     stats = baseline_stats(selection)
     names = stats["baseline"].head(figures.MAX_BOXES).to_list()
-    candidates = selection.where(pl.col("baseline").is_in(names))
+    candidates = selection.where(pl.col("baselines").list.eval(pl.element().is_in(names)).list.any().fill_null(False))
     points = candidates.sample(figures.MAX_POINTS)
     notes = []
     if stats.height > figures.MAX_BOXES:
         notes.append(f"Showing the {figures.MAX_BOXES} most claimed-against of {stats.height:,} baselines.")
-    unnamed = selection.height - int(stats["claims"].sum()) if stats.height else selection.height
+    unnamed = selection.where(~known("baselines")).height
     if unnamed:
-        notes.append(f"{plural(unnamed, 'claim')} without a known baseline not plotted.")
+        notes.append(f"{unnamed:,} of {plural(selection.height, 'claim')} name no baseline (not plotted).")
+    several = candidates.where(pl.col("baselines").list.len() > 1).height
+    if several:
+        notes.append(f"{plural(several, 'claim')} against several baselines appear once under each.")
+    notes.append("Baselines are grouped by kind: systems, methods, hardware, and generic ones "
+                 "(“the state of the art”) apart.")
+    notes += unknown_notes(board, filters, selection)
     sampled = None
     if points.height < candidates.height:
         sampled = figures.sample_note(points.height, candidates.height, "points") + " The boxes use every claim."
@@ -178,6 +191,43 @@ def largest(selection: Selection, column: str, limit: int) -> pl.DataFrame:
 
 
 X_WORDS = {"model_size": "model size", "gpus": "GPU count", "published": "publication date"}
+X_PLURALS = {"model_size": "model sizes", "gpus": "GPU counts"}
+#: range filters on list columns: (filter field, column, words)
+UNKNOWN_RANGES = (("size", "model_sizes", "model size"), ("gpus", "gpu_counts", "GPU count"))
+
+
+def known(column: str) -> pl.Expr:
+    """A claim has a value on this axis (a non-empty list, or a non-null scalar)."""
+    if column in ("model_sizes", "gpu_counts", "hardware", "baselines"):
+        return (pl.col(column).list.len() > 0).fill_null(False)
+    return pl.col(column).is_not_null()
+
+
+def unknown_notes(board: Board, filters: Filters, selection: Selection, plottable: Selection | None = None) -> list[str]:
+    """What the caption and an exported chart say about unknown values: how many of the shown
+    claims state nothing on the x axis ("210 of 305 claims state no model size (not plotted)"),
+    and for a size or GPU range how many claims with no value it keeps (``unknown=keep``) or
+    leaves out (then how to keep them)."""
+    notes = []
+    if plottable is not None and selection.height:
+        missing = selection.height - plottable.height
+        if missing:
+            notes.append(f"{missing:,} of {plural(selection.height, 'claim')} state no {X_WORDS[filters.x]} (not plotted).")
+    for name, column, words in UNKNOWN_RANGES:
+        if not getattr(filters, name):
+            continue
+        if filters.unknown == KEEP:
+            kept = selection.where(~known(column)).height
+            if kept:
+                notes.append(f"{kept:,} of {plural(selection.height, 'claim')} state no {words} and are kept (unknown=keep).")
+        else:
+            without = board.select(filters.replace(**{name: Span()}))
+            left_out = without.where(~known(column)).height
+            if left_out:
+                verb = ("states", "is") if left_out == 1 else ("state", "are")
+                notes.append(f"{plural(left_out, 'claim')} that {verb[0]} no {words} {verb[1]} left out by the {words} range; "
+                             "tick “keep claims with an unknown size or GPU count” (unknown=keep) to keep them.")
+    return notes
 NO_MATCH = "No claims match these filters. Remove a filter, or start again with Reset."
 
 
@@ -309,10 +359,11 @@ def table_record(row: dict) -> dict:
         "title": row["title"],
         "metric": row["metric"],
         "multiplier": round(row["multiplier"], 3),
-        "baseline": row["baseline"] or (f"({row['baseline_raw']})" if row["baseline_raw"] else "—"),
-        "hardware": row["hardware"] or "—",
-        "model_size": format_size(row["model_size_params"]),
-        "gpu_count": row["gpu_count"],
+        "baseline": (" and ".join(row["baselines"]) if row.get("baselines") else row["baseline"])
+        or (f"({row['baseline_raw']})" if row["baseline_raw"] else "—"),
+        "hardware": figures.setting_words("hardware", row.get("hardware"), row.get("hardware_from")) or "—",
+        "model_size": figures.setting_words("model_sizes", row.get("model_sizes"), row.get("model_sizes_from")) or "—",
+        "gpu_count": figures.setting_words("gpu_counts", row.get("gpu_counts"), row.get("gpu_counts_from")) or "—",
         "sentence": row["sentence"],  # plain text: the grid's ClaimSentence renderer marks ``number`` in it
         "number": row["text"],
         "warning": row["warning"] or "",
@@ -357,8 +408,12 @@ def corrected_marks(row: dict) -> dict:
 
 
 def csv_rows(rows: pl.DataFrame) -> pl.DataFrame:
-    """The claims behind a view as a flat table (lists joined), for CSV export."""
-    return rows.select([c for c in CSV_COLUMNS if c in rows.columns])
+    """The claims behind a view as a flat table (lists joined with "; "), for CSV export."""
+    columns = [c for c in CSV_COLUMNS if c in rows.columns]
+    return rows.select([
+        pl.col(c).cast(pl.List(pl.String)).list.join("; ") if isinstance(rows.schema[c], pl.List) else pl.col(c)
+        for c in columns
+    ])
 
 
 # ---------------------------------------------------------------- the compare box
@@ -414,7 +469,7 @@ def warm(board: Board) -> None:
     depend on the filter: header counts, option lists, the unfiltered baselines, the compare
     box's default list and search text, and the claims table's sort ranks."""
     header_counts(board)
-    for column in ("baseline", "hardware"):
+    for column in ("baselines", "hardware"):
         board.options(column)
     everything = board.select(Filters())
     everything.papers()

@@ -62,6 +62,24 @@ def baseline_class(name: str | None) -> str | None:
     return reg.baseline_class.get(kind) if kind else None
 
 
+BASELINE_KIND_UNKNOWN = "unknown"  # a baseline the registry does not know (kept as written)
+
+
+def baseline_kinds_expr(column: str = "baselines") -> pl.Expr:
+    """The kind of every name in a list column of canonical baselines, in the same order
+    (``BASELINE_KIND_UNKNOWN`` for a name the registry does not know): the claims' ``baseline_kinds``."""
+    reg = registry()
+    classes = {name: reg.baseline_class.get(kind, BASELINE_KIND_UNKNOWN) for name, kind in reg.baseline_kind.items()}
+    return pl.col(column).list.eval(
+        pl.element().replace_strict(classes, default=BASELINE_KIND_UNKNOWN, return_dtype=pl.Utf8)
+    ).fill_null(pl.lit([], dtype=pl.List(pl.Utf8)))
+
+
+def with_baseline_kinds(claims: pl.DataFrame) -> pl.DataFrame:
+    """The claims with ``baseline_kinds`` (re)computed from ``baselines`` (after corrections too)."""
+    return claims.with_columns(baseline_kinds=baseline_kinds_expr("baselines")) if "baselines" in claims.columns else claims
+
+
 def hardware_canonical(raw: str | None) -> str | None:
     """Family plus the variant when the mention states one ("A100 80GB"), else the family."""
     return _with_variant(raw, hardware_family(raw))
@@ -194,9 +212,11 @@ def normalise_claims(claims_raw: pl.DataFrame, facts: pl.DataFrame) -> pl.DataFr
 
     The extractor gives every claim its effective model sizes, GPU counts and device mentions
     (``etl.setting``) with where each came from; here the devices become canonical names
-    (``hardware_list``) and the scalar axes the dashboard plots are derived from the lists
-    (largest size, largest count, first device): never a paper-wide copy. ``facts`` is kept in
-    the signature for callers; a raw frame without setting columns gets empty settings.
+    (``hardware``, a list) and every canonical baseline gets its kind (``baseline_kinds``, in the
+    order of ``baselines``: system | hardware | method | generic | unknown). The lists are the
+    store's only copy of the setting: whatever the dashboard plots is derived from them there,
+    never a paper-wide copy. ``facts`` is kept in the signature for callers; a raw frame without
+    setting columns gets empty settings.
     """
     baselines = _lookup(claims_raw["baseline_raw"], canonical_baseline)
     several = {raw: canonical_baselines(raw) for raw in claims_raw["baseline_raw"].drop_nulls().unique().to_list()}
@@ -212,13 +232,10 @@ def normalise_claims(claims_raw: pl.DataFrame, facts: pl.DataFrame) -> pl.DataFr
     canonical = {raw: hardware_canonical(raw) or (raw if device_shaped(raw) else None)
                  for raw in mentions.drop_nulls().unique().to_list()}
     claims = claims.with_columns(
-        hardware_list=_canonical_list("hardware_raw", canonical).fill_null(pl.lit([], dtype=pl.List(pl.Utf8))),
+        hardware=_canonical_list("hardware_raw", canonical).fill_null(pl.lit([], dtype=pl.List(pl.Utf8))),
         model_sizes=pl.col("model_sizes").fill_null(pl.lit([], dtype=pl.List(pl.Float64))),
         gpu_counts=pl.col("gpu_counts").fill_null(pl.lit([], dtype=pl.List(pl.Int64))),
-    ).with_columns(
-        model_size_params=pl.col("model_sizes").list.max(),
-        gpu_count=pl.col("gpu_counts").list.max(),
-        hardware=pl.col("hardware_list").list.first(),
+        baseline_kinds=baseline_kinds_expr("baselines"),
     )
     return claims.drop("hardware_raw").select("claim_id", pl.exclude("claim_id"))
 

@@ -105,7 +105,7 @@ def _review(work: Work) -> None:
     file = work.corrections
     work.applied, bad = review.review_claims(
         work.claims, work.papers, file.corrections if file else (), file.bad if file else (),
-        check=validate.validate_claims,
+        check=validate.validate_claims, derive=normalise.with_baseline_kinds,
     )
     work.claims = work.applied.claims
     work.quarantined.append(bad)

@@ -55,8 +55,10 @@ class PaperSchema(pa.DataFrameModel):
 
 
 SETTING_SOURCES = ["claim", "paper"]
+#: what a canonical baseline is (etl.aliases.baseline_kinds_expr; "unknown": not in the registry)
+BASELINE_KINDS = ["system", "hardware", "method", "generic", "unknown"]
 #: each claim's effective setting (GUIDE section 4), as the extractor attaches it
-#: (etl.extract.setting.attach_settings); normalise maps hardware_raw to hardware_list
+#: (etl.extract.setting.attach_settings); normalise maps hardware_raw to hardware (canonical names)
 SETTING_SCHEMA = {
     "model_sizes": pl.List(pl.Float64), "gpu_counts": pl.List(pl.Int64), "hardware_raw": pl.List(pl.Utf8),
     "model_sizes_from": pl.Utf8, "gpu_counts_from": pl.Utf8, "hardware_from": pl.Utf8,
@@ -66,9 +68,10 @@ SETTING_SCHEMA = {
 class ClaimSchema(pa.DataFrameModel):
     """One row per quantitative claim, at its own place on the shared axes (GUIDE section 4).
 
-    model_sizes / gpu_counts / hardware_list: the claim's effective setting; *_from: where each
-    came from (claim | paper | null when unknown). model_size_params / gpu_count / hardware are
-    the scalar axes derived from them (largest size, largest count, first device).
+    model_sizes / gpu_counts / hardware (canonical devices): the claim's effective setting, lists
+    (a claim measured at several sizes keeps them all); *_from: where each came from (claim |
+    paper | null when unknown). No scalar copies: the dashboard derives what it plots from the
+    lists. baselines: canonical names; baseline_kinds: the kind of each, in the same order.
     """
 
     claim_id: str = pa.Field(unique=True)
@@ -88,15 +91,13 @@ class ClaimSchema(pa.DataFrameModel):
     qualifier: Optional[str] = pa.Field(nullable=True, isin=QUALIFIERS)
     confidence: float = pa.Field(ge=0, le=1)
     baselines: list[str]
+    baseline_kinds: list[str]
     model_sizes: list[float]
     gpu_counts: list[int]
-    hardware_list: list[str]
+    hardware: list[str]
     model_sizes_from: Optional[str] = pa.Field(nullable=True, isin=SETTING_SOURCES)
     gpu_counts_from: Optional[str] = pa.Field(nullable=True, isin=SETTING_SOURCES)
     hardware_from: Optional[str] = pa.Field(nullable=True, isin=SETTING_SOURCES)
-    model_size_params: Optional[float] = pa.Field(nullable=True, ge=MODEL_SIZE_RANGE[0], le=MODEL_SIZE_RANGE[1])
-    gpu_count: Optional[pl.Int64] = pa.Field(nullable=True, ge=GPU_COUNT_RANGE[0], le=GPU_COUNT_RANGE[1])
-    hardware: Optional[str] = pa.Field(nullable=True)
     warning: Optional[str] = pa.Field(nullable=True)
     correction_id: Optional[str] = pa.Field(nullable=True)  # the reader's correction applied (etl.review)
     extracted: Optional[str] = pa.Field(nullable=True)  # JSON: the extracted values that correction changed
@@ -116,8 +117,15 @@ class ClaimSchema(pa.DataFrameModel):
         return data.lazyframe.select(pl.all_horizontal(
             (pl.col(source).is_null() == (pl.col(values).list.len() == 0))
             for values, source in (("model_sizes", "model_sizes_from"), ("gpu_counts", "gpu_counts_from"),
-                                   ("hardware_list", "hardware_from"))
+                                   ("hardware", "hardware_from"))
         ))
+
+    @pa.dataframe_check(error="one kind per baseline (system | hardware | method | generic | unknown)")
+    def one_kind_per_baseline(cls, data: PolarsData) -> pl.LazyFrame:
+        return data.lazyframe.select(
+            (pl.col("baseline_kinds").list.len() == pl.col("baselines").list.len())
+            & pl.col("baseline_kinds").list.eval(pl.element().is_in(BASELINE_KINDS)).list.all()
+        )
 
     @pa.dataframe_check(error="low <= high")
     def low_le_high(cls, data: PolarsData) -> pl.LazyFrame:

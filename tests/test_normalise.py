@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 from etl.normalise import (
     REGISTRY_PATH,
+    baseline_class,
     canonical_baseline,
     claim_id,
     claim_ids,
@@ -141,11 +142,13 @@ def test_normalise_claims_adds_ids_baselines_and_axes():
     assert claims["baseline"].to_list() == ["vLLM", "Hugging Face PEFT"]  # the first name it finds
     assert claims["baselines"].to_list() == [["vLLM"], ["Hugging Face PEFT", "vLLM"]]
     assert claims["baseline_raw"].to_list() == ["vLLM", "PEFT and vLLM"]
-    assert claims["gpu_count"].to_list() == [8, None]
-    assert claims["hardware"].to_list() == ["A100 80GB", None]
-    assert claims["hardware_list"].to_list() == [["A100 80GB"], []]
-    assert claims["model_size_params"].to_list() == [None, 7e10]  # the largest of the claim's own sizes
+    assert claims["gpu_counts"].to_list() == [[8], []]
+    assert claims["hardware"].to_list() == [["A100 80GB"], []]  # the claim's canonical devices, a list
+    assert claims["model_sizes"].to_list() == [[], [7e9, 7e10]]  # every size the claim was measured at
     assert claims["hardware_from"].to_list() == ["claim", None]
+    # each canonical baseline has its kind, in the same order; no scalar copies of the setting
+    assert claims["baseline_kinds"].to_list() == [["system"], [baseline_class("Hugging Face PEFT"), "system"]]
+    assert not {"model_size_params", "gpu_count", "hardware_list"} & set(claims.columns)
 
 
 def test_normalise_claims_without_setting_columns_gives_unknown_settings():
@@ -154,8 +157,8 @@ def test_normalise_claims_without_setting_columns_gives_unknown_settings():
     papers = pl.DataFrame({"paper_id": ["p1"], "abstract": [""]})
     claims = normalise_claims(claims_raw, normalise_facts(_facts_raw(), papers))
     row = claims.row(0, named=True)
-    assert {k: row[k] for k in ("gpu_count", "hardware", "gpu_counts", "baselines", "gpu_counts_from")} == {
-        "gpu_count": None, "hardware": None, "gpu_counts": [], "baselines": [], "gpu_counts_from": None}
+    assert {k: row[k] for k in ("hardware", "gpu_counts", "baselines", "baseline_kinds", "gpu_counts_from")} == {
+        "hardware": [], "gpu_counts": [], "baselines": [], "baseline_kinds": [], "gpu_counts_from": None}
 
 
 # ------------------------------------------------- the vectorised paths equal the per-row ones

@@ -356,3 +356,19 @@ def test_review_help_has_examples(capsys):
 
 def test_run_record_reads_corrections():
     assert RunRecord.from_json({"run_id": "r", "status": "ok", "corrections": {"stale": 2}}).corrections == {"stale": 2}
+
+
+def test_corrected_baselines_get_their_kinds_again():
+    """The pipeline hands normalise's derivation to review: a claim corrected to "vLLM and the state
+    of the art" carries kinds [system, generic], so it passes the one-kind-per-baseline check."""
+    from etl.normalise import with_baseline_kinds
+    from etl.review import apply_corrections
+    claims = with_baseline_kinds(pl.DataFrame({
+        "claim_id": ["c1"], "paper_id": ["p"], "text": ["2x"], "start": [3], "end": [5],
+        "sentence": ["It 2x faster."], "metric": ["speedup"], "multiplier": [2.0], "baselines": [["TGI"]],
+    }))
+    papers = pl.DataFrame({"paper_id": ["p"], "abstract": ["It 2x faster."]})
+    c = make_correction(Anchor("p", "2x", "It 2x faster.", "speedup"), "set",
+                        {"baselines": ["vLLM", "the state of the art"]})
+    out = apply_corrections(claims, papers, [c], derive=with_baseline_kinds).claims.row(0, named=True)
+    assert out["baselines"] == ["vLLM", "the state of the art"] and out["baseline_kinds"] == ["system", "generic"]

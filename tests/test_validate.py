@@ -34,13 +34,13 @@ def claim(**overrides) -> dict:
         "sentence": ABSTRACT, "low": 2.1, "high": 2.1, "unit": "x", "metric": "throughput",
         "better": True, "multiplier": 2.1, "baseline_raw": "vLLM", "baseline": "vLLM",
         "qualifier": None, "confidence": 0.9, "baselines": ["vLLM"], "model_sizes": [7e9], "gpu_counts": [8],
-        "hardware_list": ["A100"], "model_sizes_from": "claim", "gpu_counts_from": "paper", "hardware_from": "claim",
-        "model_size_params": 7e9, "gpu_count": 8, "hardware": "A100",
+        "hardware": ["A100"], "model_sizes_from": "claim", "gpu_counts_from": "paper", "hardware_from": "claim",
+        "baseline_kinds": ["system"],
     } | overrides
 
 
 def claims(*rows: dict) -> pl.DataFrame:
-    return pl.DataFrame(list(rows), schema_overrides={"qualifier": pl.Utf8, "gpu_count": pl.Int64,
+    return pl.DataFrame(list(rows), schema_overrides={"qualifier": pl.Utf8, "hardware": pl.List(pl.Utf8),
                                                       "start": pl.Int64, "end": pl.Int64,
                                                       "gpu_counts": pl.List(pl.Int64), "model_sizes": pl.List(pl.Float64)})
 

@@ -172,8 +172,11 @@ def apply_corrections(
     corrections: Sequence[Correction],
     bad_lines: Iterable[BadLine] = (),
     invalid: dict[str, str] | None = None,
+    derive: Callable[[pl.DataFrame], pl.DataFrame] | None = None,
 ) -> Applied:
-    """Apply every correction that applies; ``invalid`` (id -> reason) are reported, not applied."""
+    """Apply every correction that applies; ``invalid`` (id -> reason) are reported, not applied.
+    ``derive`` recomputes columns derived from corrected ones (the pipeline hands in
+    ``etl.normalise.with_baseline_kinds``: review sits below normalise)."""
     invalid = invalid or {}
     claims = with_origin(claims)
     reports: dict[str, dict] = {}
@@ -272,6 +275,8 @@ def apply_corrections(
         [{**row, "_row": claims.height + n} for n, row in enumerate(added)], schema=with_row
     )
     corrected = pl.concat([keep.select(new.columns), new, extra]).sort("_row").drop("_row")
+    if derive is not None:  # what normalise derives from corrected values (the kinds of corrected baselines)
+        corrected = derive(corrected)
     rejected = pl.DataFrame(
         [{**{k: v for k, v in rows[i].items() if k != "_row"}, "rejected_by": cid} for i, cid in dropped.items()],
         schema={**schema, "rejected_by": pl.Utf8},
@@ -285,12 +290,13 @@ def review_claims(
     corrections: Sequence[Correction],
     bad_lines: Sequence[BadLine] = (),
     check: Check | None = None,
+    derive: Callable[[pl.DataFrame], pl.DataFrame] | None = None,
 ) -> tuple[Applied, pl.DataFrame]:
     """Apply the corrections; those whose corrected rows fail ``check`` are reported invalid and not applied.
 
     Returns (Applied, quarantine rows with stage "review" for every invalid correction).
     """
-    applied = apply_corrections(claims, papers, corrections, bad_lines)
+    applied = apply_corrections(claims, papers, corrections, bad_lines, derive=derive)
     invalid: dict[str, str] = {}
     records: dict[str, str] = {}
     if check is not None and applied.touched:
@@ -303,7 +309,7 @@ def review_claims(
                 invalid.setdefault(cid, f"failed validation: {reason}")
                 records.setdefault(cid, record)
         if invalid:
-            applied = apply_corrections(claims, papers, corrections, bad_lines, invalid)
+            applied = apply_corrections(claims, papers, corrections, bad_lines, invalid, derive=derive)
     return applied, review_quarantine(applied.corrections, records)
 
 

@@ -67,8 +67,6 @@ EDITABLE_FIELDS: dict[str, Any] = {
     "model_sizes_from": ("choice", SETTING_FROM, True),
     "gpu_counts_from": ("choice", SETTING_FROM, True),
     "hardware_from": ("choice", SETTING_FROM, True),
-    "model_size_params": "float?",
-    "gpu_count": "int?",
 }
 #: what an ``add`` must give (low defaults to high, better to multiplier >= 1)
 ADD_REQUIRED = ("metric", "multiplier", "high", "unit")

@@ -38,7 +38,7 @@ import pyarrow.ipc as ipc
 from etl.store.atomic import atomic_write, fsync_path
 
 #: bumped whenever what the view files hold changes: older files are then ignored (Parquet fallback)
-VIEW_VERSION = 2
+VIEW_VERSION = 3  # 3: claims carry hardware (list) and baseline_kinds, no scalar setting copies
 VIEW_FILES = {"claims": "view-claims.arrow", "papers": "view-papers.arrow"}
 # url / url_kind ("arxiv" | "hf" | "search") are read when the snapshot has them
 PAPER_COLUMNS = ["paper_id", "title", "system", "is_systems", "published", "sources", "upvotes", "url", "url_kind"]

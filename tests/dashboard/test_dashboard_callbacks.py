@@ -12,7 +12,7 @@ from plotly.io.json import to_json_plotly
 
 from dashboard import callbacks, figures, layout, views
 from dashboard.app import create_app
-from dashboard.data import QUARANTINE_ROWS, Board, SnapshotCache, baseline_run
+from dashboard.data import DERIVED, QUARANTINE_ROWS, Board, SnapshotCache, baseline_run, derived_column
 from dashboard.filters import MAX_PAPERS, TABS, Filters
 from support.stores import HOSTILE_TITLE, NEW_PAPER_IDS, NEW_RUN, OLD_RUN, handmade_tables, manifest_for, tiled_store
 from etl.store import load_snapshot, publish, write_snapshot
@@ -155,7 +155,7 @@ def test_views_show_only_the_urls_tab():
 def test_landscape_notes_claims_without_the_x_value(board):
     fig, notes = callbacks.landscape_outputs(board, "?x=published")
     assert sum(len(t.x) for t in fig.data) == board.claims.filter(pl.col("published").is_not_null()).height
-    assert "2 claims without a known publication date not plotted." in text_of(notes)
+    assert "2 of 12 claims state no publication date (not plotted)." in text_of(notes)
 
 
 def test_side_by_side_asks_for_papers_then_shows_facts_as_text(board):
@@ -170,7 +170,7 @@ def test_side_by_side_asks_for_papers_then_shows_facts_as_text(board):
 
 def test_baselines_view_lists_claims_against_the_focused_baseline(board):
     fig, table, options, focus_rows, _ = callbacks.baselines_outputs(board, "?tab=baselines&focus=TGI")
-    assert options[0] == "vLLM" and table[0] == {"baseline": "vLLM", "claims": 4, "papers": 4, "median": 2.45}
+    assert options[0] == "vLLM" and table[0] == {"baseline": "vLLM", "kind": "system", "claims": 4, "papers": 4, "median": 2.45}
     assert [r["paper_id"] for r in focus_rows] == ["2401.00007", "2401.00001"]  # largest multiplier first
 
 
@@ -240,8 +240,8 @@ def test_every_tab_renders_on_the_real_snapshot(pipeline_store):
     caption, counts, _, _ = callbacks.caption_outputs(board, None, search)
     assert caption == f"{metric.capitalize()} claims from systems papers"
     fig, _ = callbacks.landscape_outputs(board, search)
-    expected = board.rows(Filters.from_query(search).filters).filter(pl.col("model_size_params").is_not_null()).height
-    assert sum(len(t.x) for t in fig.data if t.name != "selected papers") == expected
+    expected = board.rows(Filters.from_query(search).filters).filter(pl.col("model_sizes").list.len() > 0)["model_sizes"].list.unique().list.len().sum()
+    assert sum(len(t.x) for t in fig.data if t.mode == "markers" and t.name != "selected papers") == expected
     two = board.claims["paper_id"].unique(maintain_order=True).head(2).to_list()
     fig, facts, _ = callbacks.side_outputs(board, f"?tab=side&papers={two[0]}&papers={two[1]}")
     assert facts is not None
@@ -277,7 +277,7 @@ def test_a_large_landscape_is_a_stated_random_sample(big_board):
     assert sampled.className == "note--sampled"
     assert sampled.children == (f"Showing a random sample of {figures.MAX_POINTS:,} of 22,000 claims; "
                                 f"narrow the filters to {figures.MAX_POINTS:,} or fewer to see every point.")
-    assert "2,000 claims without a known model size" in text_of(notes[1])
+    assert "2,000 of 24,000 claims state no model size (not plotted)." in text_of(notes[1])
     assert [a.text for a in fig.layout.annotations] == [f"random sample: {figures.MAX_POINTS:,} of 22,000 points"]
     assert len(to_json_plotly(fig)) < 2_000_000
     again, _ = callbacks.landscape_outputs(big_board, "")
@@ -301,8 +301,8 @@ def test_sampled_colours_come_from_every_claim(big_board):
 def test_baseline_boxes_count_every_claim_and_points_are_a_sample(big_board):
     fig, table, options, focus_rows, notes = callbacks.baselines_outputs(big_board, "?tab=baselines&focus=vLLM")
     assert (table[0]["baseline"], table[0]["claims"], table[0]["papers"]) == ("vLLM", 8_000, 8_000)
-    points = next(t for t in fig.data if t.name == "claims")
-    assert len(points.x) == figures.MAX_POINTS
+    points = [t for t in fig.data if t.boxpoints == "all"]  # one strip of claims per baseline kind
+    assert sum(len(t.x) for t in points) == figures.MAX_POINTS
     assert "random sample" in text_of(notes) and "The boxes use every claim." in text_of(notes)
     assert len(focus_rows) == callbacks.FOCUS_ROWS
     assert [r["multiplier"] for r in focus_rows] == sorted((r["multiplier"] for r in focus_rows), reverse=True)
@@ -322,6 +322,7 @@ SORTS = [
 def test_sorted_pages_match_a_full_sort_with_ties_in_snapshot_order(big_board, search, sort_by):
     rows = big_board.rows(Filters.from_query(search).filters).with_row_index("order")
     columns = [views.SORT_COLUMNS.get(s["column_id"], s["column_id"]) for s in sort_by]
+    rows = rows.with_columns(derived_column(c) for c in columns if c in DERIVED)  # list columns sort by a derived value
     expected = rows.sort([*columns, "order"], descending=[s["direction"] == "desc" for s in sort_by] + [False],
                          nulls_last=True)["claim_id"].to_list()
     pages = -(-len(expected) // views.TABLE_PAGE_SIZE)

@@ -72,7 +72,7 @@ def test_csv_holds_the_claims_behind_the_view_with_provenance_columns_and_a_side
     rows = list(csv.DictReader(io.StringIO(files["out.csv"].decode())))
     expected = Filters.from_query(QUERY).filters.apply(board.claims)
     assert sorted(r["claim_id"] for r in rows) == sorted(expected["claim_id"])
-    assert {r["baseline"] for r in rows} == {"vLLM"} and all(int(r["gpu_count"]) <= 8 for r in rows)
+    assert {r["baseline"] for r in rows} == {"vLLM"} and all(any(int(g) <= 8 for g in r["gpu_counts"].split("; ")) for r in rows)
     assert {(r["export_query"], r["snapshot_run_id"], r["extractor_version"]) for r in rows} == {
         (QUERY, NEW_RUN, "9.9.9-handmade")
     }
@@ -187,10 +187,10 @@ def test_an_exported_chart_says_how_many_claims_it_plots_and_what_it_left_out(bo
     view = build_view(board, filters, static=True)
     subtitle = view.figure.layout.title.subtitle.text
     assert subtitle.startswith("10 of 12 claims from 7 papers plotted")
-    assert "2 claims without a known publication date not plotted." in subtitle
-    assert view.notes == ["2 claims without a known publication date not plotted."]
+    assert "2 of 12 claims state no publication date (not plotted)." in subtitle
+    assert view.notes == ["2 of 12 claims state no publication date (not plotted)."]
     baselines = build_view(board, Filters.from_query("?tab=baselines").filters, static=True).figure.layout.title.subtitle.text
-    assert "2 claims without a known baseline not plotted." in baselines
+    assert "2 of 12 claims name no baseline (not plotted)." in baselines
     screen = build_view(board, filters)
     assert screen.figure.layout.height == 540 and not screen.figure.layout.title.subtitle.text
 

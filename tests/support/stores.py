@@ -15,6 +15,7 @@ from pathlib import Path
 
 import polars as pl
 
+from etl.normalise import baseline_kinds_expr
 from etl.schemas import empty_quarantine
 from etl.store import publish, record_run, write_snapshot
 
@@ -51,6 +52,9 @@ CLAIMS = [
     ("2401.00007", "3x", "with 3x lower latency than TGI.", "latency", True, 3.0, "TGI", None),
 ]
 
+
+#: (claim text, axis) whose value the claim's own sentence states (the rest come from the paper)
+STATED = {("3.5x", "hardware"), ("1.3x", "gpu_counts"), ("2.8x", "gpu_counts")}
 
 #: papers whose link is a Hugging Face page / a title search (the rest link to arXiv)
 HF_PAPERS = {"2401.00002"}
@@ -127,16 +131,23 @@ def handmade_tables(run_id: str, paper_ids: set[str] | None = None) -> dict[str,
             "baseline": [c[6] for c in claims],
             "qualifier": [None for _ in claims],
             "confidence": [0.9 for _ in claims],
-            "model_size_params": [facts_by_id[c[0]][5] for c in claims],
-            "gpu_count": [facts_by_id[c[0]][6] for c in claims],
-            "hardware": [facts_by_id[c[0]][7] for c in claims],
+            "baselines": [[c[6]] if c[6] else [] for c in claims],
+            # each claim's effective setting (GUIDE section 4): the paper's single value, or the
+            # claim's own where its sentence states it (STATED)
+            "model_sizes": [[facts_by_id[c[0]][5]] if facts_by_id[c[0]][5] else [] for c in claims],
+            "gpu_counts": [[facts_by_id[c[0]][6]] if facts_by_id[c[0]][6] else [] for c in claims],
+            "hardware": [[facts_by_id[c[0]][7]] if facts_by_id[c[0]][7] else [] for c in claims],
+            **{f"{axis}_from": [None if not facts_by_id[c[0]][at] else "claim" if (c[1], axis) in STATED else "paper"
+                                for c in claims]
+               for axis, at in (("model_sizes", 5), ("gpu_counts", 6), ("hardware", 7))},
             "warning": [c[7] for c in claims],
         },
         schema_overrides={
-            "qualifier": pl.Utf8, "model_size_params": pl.Float64, "gpu_count": pl.Int64,
-            "hardware": pl.Utf8, "warning": pl.Utf8, "baseline": pl.Utf8, "baseline_raw": pl.Utf8,
+            "qualifier": pl.Utf8, "warning": pl.Utf8, "baseline": pl.Utf8, "baseline_raw": pl.Utf8,
+            "baselines": pl.List(pl.Utf8), "model_sizes": pl.List(pl.Float64), "gpu_counts": pl.List(pl.Int64),
+            "hardware": pl.List(pl.Utf8), "model_sizes_from": pl.Utf8, "gpu_counts_from": pl.Utf8, "hardware_from": pl.Utf8,
         },
-    )
+    ).with_columns(baseline_kinds=baseline_kinds_expr("baselines"))
     quarantine = pl.DataFrame(
         {
             "run_id": [run_id, run_id],

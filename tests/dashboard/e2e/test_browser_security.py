@@ -34,6 +34,8 @@ def xss_store(tmp_path_factory):
     tables = handmade_tables(XSS_RUN)
     import polars as pl
 
+    from etl.normalise import baseline_kinds_expr
+
     target = "2401.00001"
     hit = pl.col("paper_id") == target
     tables["papers"] = tables["papers"].with_columns(
@@ -45,7 +47,8 @@ def xss_store(tmp_path_factory):
         sentence=pl.when(hit).then(pl.lit("It is 2.1x faster " + XSS)).otherwise("sentence"),
         baseline=pl.when(hit).then(pl.lit("vLLM" + XSS)).otherwise("baseline"),
         baseline_raw=pl.when(hit).then(pl.lit("vLLM" + XSS)).otherwise("baseline_raw"),
-    )
+        baselines=pl.when(hit).then(pl.concat_list(pl.lit("vLLM" + XSS))).otherwise("baselines"),  # what the views read
+    ).with_columns(baseline_kinds=baseline_kinds_expr("baselines"))
     manifest = manifest_for(XSS_RUN, tables)
     write_snapshot(store, XSS_RUN, tables, manifest)
     publish(store, XSS_RUN)
