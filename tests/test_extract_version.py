@@ -16,8 +16,8 @@ RULE_FILES = (
 )
 
 #: the version and the rules' hash it was released with; update both together
-PINNED_VERSION = "1.3.0"
-PINNED_RULES_SHA256 = "519e98e5e28acc8017169f5349f12870faf7eb97c1d97e7ca5f6cb5f6acc8515"
+PINNED_VERSION = "1.3.1"
+PINNED_RULES_SHA256 = "8ad77e019183b1ca2e4c3ba0c65298806a57714cb9227ead45c238828870c4ae"
 
 
 def rules_sha256() -> str:

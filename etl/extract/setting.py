@@ -266,6 +266,12 @@ def attach_settings(claims: pl.DataFrame, texts: pl.DataFrame, facts: pl.DataFra
     return claims.with_columns(_effective_columns(claims, own, facts))
 
 
+def _device_shaped(raw: str) -> bool:
+    """normalise.device_shaped (normalise sits above extract): an unknown mention is a device only
+    when it has a letter and a digit, never a bare number."""
+    return re.search(r"[A-Za-z]", raw) is not None and re.search(r"\d", raw) is not None
+
+
 @lru_cache(maxsize=65536)
 def _family(raw: str) -> str | None:
     """aliases.hardware_family, once per distinct mention (a fuzzy lookup is not cheap)."""
@@ -286,7 +292,9 @@ def _effective_columns(claims: pl.DataFrame, own: list[dict[str, list]], facts: 
             values, source = effective(setting.get(name, []), paper_values)
             columns[name].append(values)
             columns[f"{name}_from"].append(source)
-        mine = setting.get("hardware", [])
+        # only mentions that name a device count as the claim's own (a bare "2048" of "on 2048
+        # GPUs" is a count): a field has a source exactly when it has values (ClaimSchema)
+        mine = [h for h in setting.get("hardware", []) if family(h) or _device_shaped(h)]
         if mine:
             columns["hardware_raw"].append(mine)
             columns["hardware_from"].append("claim")
