@@ -20,7 +20,7 @@ from typing import Any
 
 import polars as pl
 
-from etl.contract import empty_output, record_to_output
+from etl.contract import empty_output, records_to_outputs
 from etl.extract import RECORD_SCHEMA, extract_records
 from etl.extract.batch import PARALLEL_MIN_ROWS, _die_with_parent, _in_order, extract_workers
 
@@ -89,11 +89,11 @@ def _extract_numbered(chunk: list[tuple[int, str]]) -> list[tuple[dict[str, Any]
     papers = pl.DataFrame(
         [(str(i), r["title"], r["abstract"]) for i, r in enumerate(good)], schema=RECORD_SCHEMA, orient="row"
     )
-    extracted = iter(extract_records(papers))
+    extracted = iter(records_to_outputs([r["id"] for r in good], extract_records(papers)))
     result = []
     for number, record, problem in parsed:
         if not problem:
-            result.append((record_to_output(record["id"], next(extracted)), None))
+            result.append((next(extracted), None))
             continue
         paper_id = record.get("id") if isinstance(record, dict) and isinstance(record.get("id"), (str, int)) else None
         result.append((empty_output(paper_id), f"line {number}: {problem}; writing an empty result"))

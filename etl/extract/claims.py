@@ -451,8 +451,23 @@ def _phrase_end(sentence: str, start: int) -> int:
     return len(sentence)
 
 
+#: find_lead_ins by sentence text: the lead-ins depend on the text alone (the Rust spans only
+#: locate them), and the setting binding and the paper's devices read the claim sentences' again
+_LEAD_INS: dict[str, tuple[_LeadIn, ...]] = {}
+LEAD_INS_CACHED = 1 << 16
+
+
 def find_lead_ins(sent: _Sentence) -> tuple[_LeadIn, ...]:
     """Every comparison lead-in of a sentence with the noun phrase that follows it."""
+    found = _LEAD_INS.get(sent.text)
+    if found is None:
+        if len(_LEAD_INS) >= LEAD_INS_CACHED:
+            _LEAD_INS.clear()
+        found = _LEAD_INS[sent.text] = _find_lead_ins(sent)
+    return found
+
+
+def _find_lead_ins(sent: _Sentence) -> tuple[_LeadIn, ...]:
     sentence, out = sent.text, []
     for m in sent.matches("lead_ins"):
         if LEAD_NOT_FOLLOWED_RE.match(sentence, m.end()) or LEAD_NOT_PRECEDED_RE.search(sentence, 0, m.start()):
