@@ -219,22 +219,32 @@ def _nearest(
 ) -> tuple[str, float] | None:
     """Best (label, score) among keyword matches, by weight minus distance and clause costs."""
     best = None
+    right, left, bonus = SCORING["right_penalty"], SCORING["left_penalty"], SCORING["binding_bonus"]
     for start, end, label, weight in matches:
         if start >= cand_end:
-            a, b, penalty = cand_end, start, SCORING["right_penalty"]
+            a, b, penalty = cand_end, start, right
         elif end <= cand_start:
-            a, b, penalty = end, cand_start, SCORING["left_penalty"]
+            a, b, penalty = end, cand_start, left
         else:
             continue
         gap = words_between(sentence, a, b)
         if gap > (SCORING["quality_max_words"] if label == QUALITY else SCORING["max_words"]):
             continue
-        score = weight - penalty * gap - _clause_cost(sentence, a, b)
+        base = weight - penalty * gap
+        # the clause cost only lowers a score and the bonus raises it at most by `bonus`: a keyword
+        # that cannot beat the best one even so is not read further (same result, fewer scans)
+        if best is not None and _PRUNE and base + bonus <= best[1]:
+            continue
+        score = base - _clause_cost(sentence, a, b)
         if _is_binding(sentence[a:b]):
-            score += SCORING["binding_bonus"]
+            score += bonus
         if best is None or score > best[1]:
             best = (label, score)
     return best
+
+
+#: the pruning in _nearest holds while clause costs are never negative and the bonus is not
+_PRUNE = SCORING["clause_penalty"] >= 0 and SCORING["binding_bonus"] >= 0
 
 
 def _is_binding(gap: str) -> bool:
