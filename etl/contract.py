@@ -11,10 +11,41 @@ from etl import normalise
 from etl.extract import RecordExtraction
 
 
-def record_to_output(paper_id: Any, rec: RecordExtraction) -> dict[str, Any]:
-    """The contract's output object for one paper."""
-    hardware = [normalise.hardware_family(raw) or (raw if normalise.device_shaped(raw) else None)
-                for raw in rec.hardware_raw]
+class _Names:
+    """The registry look-ups of the output, each asked once per distinct mention (one batch's
+    worth: the registry can be reloaded between batches)."""
+
+    def __init__(self) -> None:
+        self._device: dict[str, str | None] = {}
+        self._unknown: dict[str, bool] = {}
+        self._baseline: dict[str | None, tuple[str | None, list[str]]] = {}
+
+    def device(self, raw: str) -> str | None:
+        """The device's family, or the mention as written when it reads like an unknown device."""
+        try:
+            return self._device[raw]
+        except KeyError:
+            family = normalise.hardware_family(raw)
+            self._unknown[raw] = not family and normalise.device_shaped(raw)
+            value = self._device[raw] = family or (raw if normalise.device_shaped(raw) else None)
+            return value
+
+    def unknown(self, raw: str) -> bool:
+        self.device(raw)
+        return self._unknown[raw]
+
+    def baseline(self, raw: str | None) -> tuple[str | None, list[str]]:
+        try:
+            found = self._baseline[raw]
+        except KeyError:
+            found = self._baseline[raw] = (normalise.canonical_baseline(raw), normalise.canonical_baselines(raw))
+        return found[0], list(found[1])
+
+
+def record_to_output(paper_id: Any, rec: RecordExtraction, names: _Names | None = None) -> dict[str, Any]:
+    """The contract's output object for one paper (``names``: look-ups shared by a batch)."""
+    names = names or _Names()
+    hardware = [names.device(raw) for raw in rec.hardware_raw]
     return {
         "id": paper_id,
         "system": rec.system,
@@ -23,36 +54,42 @@ def record_to_output(paper_id: Any, rec: RecordExtraction) -> dict[str, Any]:
         "gpu_counts": [int(n) for n in rec.gpu_counts],
         # a device the registry does not know is kept as written, and flagged in hardware_unknown
         "hardware": list(dict.fromkeys(h for h in hardware if h)),
-        "hardware_unknown": list(dict.fromkeys(
-            raw for raw in rec.hardware_raw if not normalise.hardware_family(raw) and normalise.device_shaped(raw)
-        )),
-        "claims": [
-            {
-                "text": c.text,
-                "start": c.start,
-                "end": c.end,
-                "low": c.low,
-                "high": c.high,
-                "unit": c.unit,
-                "metric": c.metric,
-                "better": c.better,
-                "multiplier": c.multiplier,
-                "baseline": c.baseline_raw,
-                "baseline_canonical": normalise.canonical_baseline(c.baseline_raw),
-                "baselines": normalise.canonical_baselines(c.baseline_raw),
-                "qualifier": c.qualifier,
-                "confidence": c.confidence,
-                **claim_setting(c),
-            }
-            for c in rec.claims
-        ],
+        "hardware_unknown": list(dict.fromkeys(raw for raw in rec.hardware_raw if names.unknown(raw))),
+        "claims": [_claim_output(c, names) for c in rec.claims],
     }
 
 
-def claim_setting(c) -> dict[str, Any]:
+def records_to_outputs(paper_ids: list[Any], recs: list[RecordExtraction]) -> list[dict[str, Any]]:
+    """record_to_output of each pair, the registry look-ups shared."""
+    names = _Names()
+    return [record_to_output(pid, rec, names) for pid, rec in zip(paper_ids, recs)]
+
+
+def _claim_output(c, names: _Names) -> dict[str, Any]:
+    canonical, baselines = names.baseline(c.baseline_raw)
+    return {
+        "text": c.text,
+        "start": c.start,
+        "end": c.end,
+        "low": c.low,
+        "high": c.high,
+        "unit": c.unit,
+        "metric": c.metric,
+        "better": c.better,
+        "multiplier": c.multiplier,
+        "baseline": c.baseline_raw,
+        "baseline_canonical": canonical,
+        "baselines": baselines,
+        "qualifier": c.qualifier,
+        "confidence": c.confidence,
+        **claim_setting(c, names),
+    }
+
+
+def claim_setting(c, names: _Names | None = None) -> dict[str, Any]:
     """The claim's effective setting (GUIDE section 4) in the contract's shape."""
-    hardware = [normalise.hardware_family(raw) or (raw if normalise.device_shaped(raw) else None)
-                for raw in c.hardware_raw]
+    names = names or _Names()
+    hardware = [names.device(raw) for raw in c.hardware_raw]
     return {
         "model_sizes": [float(s) for s in c.model_sizes],
         "gpu_counts": [int(n) for n in c.gpu_counts],

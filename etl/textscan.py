@@ -137,6 +137,8 @@ class ColumnScan:
         """``list(python.finditer(text))``, tried only inside the Rust ``spans`` when given."""
         if spans is None:
             return list(self.python.finditer(text))
+        if not spans:
+            return []
         found: list[re.Match] = []
         pos = 0
         for start, end in zip(spans[::2], spans[1::2]):

@@ -16,8 +16,8 @@ RULE_FILES = (
 )
 
 #: the version and the rules' hash it was released with; update both together
-PINNED_VERSION = "1.3.0"
-PINNED_RULES_SHA256 = "519e98e5e28acc8017169f5349f12870faf7eb97c1d97e7ca5f6cb5f6acc8515"
+PINNED_VERSION = "1.3.1"
+PINNED_RULES_SHA256 = "dc7f61e7284b19d5da6cf7a6e56fb39a9dab9aecaf18b78e7a0b25a11d0092c4"
 
 
 def rules_sha256() -> str:

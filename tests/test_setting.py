@@ -72,3 +72,11 @@ def test_bind_sentence_is_declarative_over_mentions():
     spans = [(0, 4), (text.index("3.4x"), text.index("3.4x") + 4)]
     bound = bind_sentence(text, spans, sentence_mentions(text))
     assert [b["model_sizes"] for b in bound] == [[7e9], [7e10]]
+
+
+def test_a_bare_gpu_count_gives_no_device_and_no_device_source():
+    # "2048 GPUs" is a count: its number is not a device ("\d{4} GPU" reads "1080 GPU"), so the
+    # claim has no device of its own and hardware has no source (ClaimSchema: source iff values)
+    c = one("Our system achieves a 2.1x speedup over Megatron on 2048 GPUs.")
+    assert c["gpu_counts"] == [2048] and c["setting_from"]["gpu_counts"] == "claim"
+    assert c["hardware"] == [] and c["setting_from"]["hardware"] is None

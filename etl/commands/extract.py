@@ -10,19 +10,24 @@ from __future__ import annotations
 import argparse
 import itertools
 import json
+import multiprocessing
+import os
 import sys
+from concurrent.futures import ProcessPoolExecutor
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
 import polars as pl
 
-from etl.contract import empty_output, record_to_output
+from etl.contract import empty_output, records_to_outputs
 from etl.extract import RECORD_SCHEMA, extract_records
+from etl.extract.batch import PARALLEL_MIN_ROWS, _die_with_parent, _in_order, extract_workers
 
 REQUIRED_FIELDS = ("id", "title", "abstract")
 PROGRESS_EVERY = 1000
-BATCH = 1000  # records per extraction frame
+BATCH = 1000  # records per extraction frame (extract_lines)
+POOL_BATCH = 10_000  # input lines per chunk of `claimboard extract` (per worker task)
 
 EPILOG = """\
 examples:
@@ -71,19 +76,79 @@ def extract_lines(lines: Iterable[str], errors=sys.stderr, batch: int = BATCH) -
     """
     numbered = enumerate(lines, start=1)
     while chunk := list(itertools.islice(numbered, batch)):
-        parsed = [(number, *parse_line(line)) for number, line in chunk]
-        good = [record for _, record, problem in parsed if not problem]
-        papers = pl.DataFrame(
-            [(str(i), r["title"], r["abstract"]) for i, r in enumerate(good)], schema=RECORD_SCHEMA, orient="row"
-        )
-        extracted = iter(extract_records(papers))
-        for number, record, problem in parsed:
-            if not problem:
-                yield record_to_output(record["id"], next(extracted))
-                continue
-            paper_id = record.get("id") if isinstance(record, dict) and isinstance(record.get("id"), (str, int)) else None
-            print(f"line {number}: {problem}; writing an empty result", file=errors)
-            yield empty_output(paper_id)
+        for out, problem in _extract_numbered(chunk):
+            if problem:
+                print(problem, file=errors)
+            yield out
+
+
+def _extract_numbered(chunk: list[tuple[int, str]]) -> list[tuple[dict[str, Any], str | None]]:
+    """(output object, stderr message or None) per numbered input line, in order."""
+    parsed = [(number, *parse_line(line)) for number, line in chunk]
+    good = [record for _, record, problem in parsed if not problem]
+    papers = pl.DataFrame(
+        [(str(i), r["title"], r["abstract"]) for i, r in enumerate(good)], schema=RECORD_SCHEMA, orient="row"
+    )
+    extracted = iter(records_to_outputs([r["id"] for r in good], extract_records(papers)))
+    result = []
+    for number, record, problem in parsed:
+        if not problem:
+            result.append((next(extracted), None))
+            continue
+        paper_id = record.get("id") if isinstance(record, dict) and isinstance(record.get("id"), (str, int)) else None
+        result.append((empty_output(paper_id), f"line {number}: {problem}; writing an empty result"))
+    return result
+
+
+def extract_chunk(chunk: list[tuple[int, str]]) -> tuple[str, list[str]]:
+    """The output lines (one string) and the stderr messages of numbered input lines; run by the
+    worker processes, so that parsing, extraction and serialising all happen off the main process."""
+    outs = _extract_numbered(chunk)
+    text = "".join([json.dumps(out, ensure_ascii=False) + "\n" for out, _ in outs])
+    return text, [problem for _, problem in outs if problem]
+
+
+def _chunks(lines: Iterable[str], size: int) -> Iterator[list[tuple[int, str]]]:
+    numbered = enumerate(lines, start=1)
+    while chunk := list(itertools.islice(numbered, size)):
+        yield chunk
+
+
+def extracted_chunks(lines: Iterable[str]) -> Iterator[tuple[int, str, list[str]]]:
+    """(lines in the chunk, output text, stderr messages) per chunk of input lines, in order.
+
+    Inputs of at least batch.PARALLEL_MIN_ROWS lines are extracted by spawned worker processes
+    (one per core, CLAIMBOARD_EXTRACT_WORKERS), POOL_BATCH lines a chunk, a few chunks in flight;
+    shorter inputs in-process (a worker's start-up would cost more than it saves).
+    """
+    chunks = _chunks(lines, POOL_BATCH)
+    head: list[list[tuple[int, str]]] = []
+    seen = 0
+    workers = extract_workers()
+    if workers > 1:
+        for chunk in chunks:
+            head.append(chunk)
+            seen += len(chunk)
+            if seen >= PARALLEL_MIN_ROWS:
+                break
+    if workers == 1 or seen < PARALLEL_MIN_ROWS:
+        for chunk in itertools.chain(head, chunks):
+            yield len(chunk), *extract_chunk(chunk)
+        return
+    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"),
+                             initializer=_die_with_parent, initargs=(os.getpid(),)) as pool:
+        for n, (text, problems) in _in_order(pool, _sized(extract_chunk), itertools.chain(head, chunks), workers + 1):
+            yield n, text, problems
+
+
+class _sized:
+    """fn(chunk) -> (len(chunk), fn(chunk)), picklable for the pool."""
+
+    def __init__(self, fn):
+        self.fn = fn
+
+    def __call__(self, chunk):
+        return len(chunk), self.fn(chunk)
 
 
 def _open(path: str, mode: str):
@@ -101,10 +166,14 @@ def run(args: argparse.Namespace) -> int:
     sink = _open(args.out, "w")
     n = 0
     with source, sink:
-        for n, out in enumerate(extract_lines(line.rstrip("\n") for line in source), start=1):
-            sink.write(json.dumps(out, ensure_ascii=False) + "\n")
-            if not args.quiet and n % PROGRESS_EVERY == 0:
-                print(f"extract: {n} records", file=sys.stderr, flush=True)
+        for size, text, problems in extracted_chunks(line.rstrip("\n") for line in source):
+            for problem in problems:
+                print(problem, file=sys.stderr)
+            sink.write(text)
+            if not args.quiet:
+                for k in range((n // PROGRESS_EVERY + 1) * PROGRESS_EVERY, n + size + 1, PROGRESS_EVERY):
+                    print(f"extract: {k} records", file=sys.stderr, flush=True)
+            n += size
     if not args.quiet:
         print(f"extract: done, {n} records -> {args.out}", file=sys.stderr)
     return 0

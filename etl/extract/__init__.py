@@ -52,4 +52,4 @@ __all__ = [
 
 #: bump whenever the rules or their interpretation change: the extraction cache keys on it, and
 #: tests/test_extract_version.py fails until the rules' hash beside it is updated too
-EXTRACTOR_VERSION = "1.3.0"
+EXTRACTOR_VERSION = "1.3.1"

@@ -219,22 +219,32 @@ def _nearest(
 ) -> tuple[str, float] | None:
     """Best (label, score) among keyword matches, by weight minus distance and clause costs."""
     best = None
+    right, left, bonus = SCORING["right_penalty"], SCORING["left_penalty"], SCORING["binding_bonus"]
     for start, end, label, weight in matches:
         if start >= cand_end:
-            a, b, penalty = cand_end, start, SCORING["right_penalty"]
+            a, b, penalty = cand_end, start, right
         elif end <= cand_start:
-            a, b, penalty = end, cand_start, SCORING["left_penalty"]
+            a, b, penalty = end, cand_start, left
         else:
             continue
         gap = words_between(sentence, a, b)
         if gap > (SCORING["quality_max_words"] if label == QUALITY else SCORING["max_words"]):
             continue
-        score = weight - penalty * gap - _clause_cost(sentence, a, b)
+        base = weight - penalty * gap
+        # the clause cost only lowers a score and the bonus raises it at most by `bonus`: a keyword
+        # that cannot beat the best one even so is not read further (same result, fewer scans)
+        if best is not None and _PRUNE and base + bonus <= best[1]:
+            continue
+        score = base - _clause_cost(sentence, a, b)
         if _is_binding(sentence[a:b]):
-            score += SCORING["binding_bonus"]
+            score += bonus
         if best is None or score > best[1]:
             best = (label, score)
     return best
+
+
+#: the pruning in _nearest holds while clause costs are never negative and the bonus is not
+_PRUNE = SCORING["clause_penalty"] >= 0 and SCORING["binding_bonus"] >= 0
 
 
 def _is_binding(gap: str) -> bool:
@@ -451,8 +461,23 @@ def _phrase_end(sentence: str, start: int) -> int:
     return len(sentence)
 
 
+#: find_lead_ins by sentence text: the lead-ins depend on the text alone (the Rust spans only
+#: locate them), and the setting binding and the paper's devices read the claim sentences' again
+_LEAD_INS: dict[str, tuple[_LeadIn, ...]] = {}
+LEAD_INS_CACHED = 1 << 16
+
+
 def find_lead_ins(sent: _Sentence) -> tuple[_LeadIn, ...]:
     """Every comparison lead-in of a sentence with the noun phrase that follows it."""
+    found = _LEAD_INS.get(sent.text)
+    if found is None:
+        if len(_LEAD_INS) >= LEAD_INS_CACHED:
+            _LEAD_INS.clear()
+        found = _LEAD_INS[sent.text] = _find_lead_ins(sent)
+    return found
+
+
+def _find_lead_ins(sent: _Sentence) -> tuple[_LeadIn, ...]:
     sentence, out = sent.text, []
     for m in sent.matches("lead_ins"):
         if LEAD_NOT_FOLLOWED_RE.match(sentence, m.end()) or LEAD_NOT_PRECEDED_RE.search(sentence, 0, m.start()):

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 
 import polars as pl
+import pyarrow as pa
 
 from etl.extract.claims import (
     _Sentence,
@@ -417,7 +418,18 @@ def facts_from_texts(texts: pl.DataFrame, claims: pl.DataFrame) -> pl.DataFrame:
         "paper_id", "title", "abstract", "both", "score", "n_claims", "system_title", "system_abstract", "python_only",
         *FACT_SCANS,
     ).rows())
-    return pl.DataFrame(rows, schema=FACT_SCHEMA, orient="row")
+    # Arrow converts the Python lists in C++ (Polars' row constructor builds one Series per inner list)
+    columns = list(zip(*rows)) if rows else [()] * len(FACT_SCHEMA)
+    return pl.DataFrame([
+        pl.from_arrow(pa.array(values, type=_ARROW_TYPES[name])).cast(dtype).alias(name)
+        for (name, dtype), values in zip(FACT_SCHEMA.items(), columns)
+    ])
+
+
+_ARROW_TYPES = {
+    "paper_id": pa.large_string(), "system": pa.large_string(), "is_systems": pa.bool_(),
+    "model_sizes": pa.list_(pa.float64()), "gpu_counts": pa.list_(pa.int64()), "hardware_raw": pa.list_(pa.large_string()),
+}
 
 
 def _fact_rows(items: list[tuple]) -> list[tuple]:

@@ -33,6 +33,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 import polars as pl
+import pyarrow as pa
 
 from etl.aliases import hardware_family
 # (keep_device, paper_hardware, sentence_bounds, baseline_phrases/settings: the paper-level device rules
@@ -266,6 +267,12 @@ def attach_settings(claims: pl.DataFrame, texts: pl.DataFrame, facts: pl.DataFra
     return claims.with_columns(_effective_columns(claims, own, facts))
 
 
+def _device_shaped(raw: str) -> bool:
+    """normalise.device_shaped (normalise sits above extract): an unknown mention is a device only
+    when it has a letter and a digit, never a bare number."""
+    return re.search(r"[A-Za-z]", raw) is not None and re.search(r"\d", raw) is not None
+
+
 @lru_cache(maxsize=65536)
 def _family(raw: str) -> str | None:
     """aliases.hardware_family, once per distinct mention (a fuzzy lookup is not cheap)."""
@@ -273,20 +280,24 @@ def _family(raw: str) -> str | None:
 
 
 def _effective_columns(claims: pl.DataFrame, own: list[dict[str, list]], facts: pl.DataFrame) -> list[pl.Series]:
+    ids = claims["paper_id"]
     paper = {
         pid: (sizes or [], gpus or [], hardware or [])
-        for pid, sizes, gpus, hardware in facts.select("paper_id", "model_sizes", "gpu_counts", "hardware_raw").iter_rows()
+        for pid, sizes, gpus, hardware in facts.filter(pl.col("paper_id").is_in(ids.unique().implode()))
+        .select("paper_id", "model_sizes", "gpu_counts", "hardware_raw").iter_rows()
     }
     family = _family
 
     columns: dict[str, list] = {name: [] for name in SETTING_SCHEMA}
-    for pid, setting in zip(claims["paper_id"].to_list(), own):
+    for pid, setting in zip(ids.to_list(), own):
         sizes, gpus, hardware = paper.get(pid, ([], [], []))
         for name, paper_values in (("model_sizes", sizes), ("gpu_counts", gpus)):
             values, source = effective(setting.get(name, []), paper_values)
             columns[name].append(values)
             columns[f"{name}_from"].append(source)
-        mine = setting.get("hardware", [])
+        # only mentions that name a device count as the claim's own (a bare "2048" of "on 2048
+        # GPUs" is a count): a field has a source exactly when it has values (ClaimSchema)
+        mine = [h for h in setting.get("hardware", []) if family(h) or _device_shaped(h)]
         if mine:
             columns["hardware_raw"].append(mine)
             columns["hardware_from"].append("claim")
@@ -295,4 +306,12 @@ def _effective_columns(claims: pl.DataFrame, own: list[dict[str, list]], facts: 
             single = len(families) == 1
             columns["hardware_raw"].append([h for h in hardware if family(h) == families[0]] if single else [])
             columns["hardware_from"].append("paper" if single else None)
-    return pl.DataFrame(columns, schema=SETTING_SCHEMA).get_columns()
+    # Arrow converts the Python lists in C++ (Polars' constructor builds one Series per inner list)
+    return [pl.from_arrow(pa.array(columns[name], type=_ARROW_TYPES[name])).cast(dtype).alias(name)
+            for name, dtype in SETTING_SCHEMA.items()]
+
+
+_ARROW_TYPES = {
+    "model_sizes": pa.list_(pa.float64()), "gpu_counts": pa.list_(pa.int64()), "hardware_raw": pa.list_(pa.large_string()),
+    "model_sizes_from": pa.large_string(), "gpu_counts_from": pa.large_string(), "hardware_from": pa.large_string(),
+}
