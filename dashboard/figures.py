@@ -285,6 +285,8 @@ LANDSCAPE_HOVER = "%{text}<br>multiplier: %{y:.3g}×  ·  %{x}<extra></extra>"
 #: claims columns the landscape and its hover labels read
 LANDSCAPE_COLUMNS = ["paper_id", "title", "system", "sentence", "text", "baseline", "baselines", "baseline_raw",
                      "warning", "metric", "multiplier", "published", *SETTING_COLUMNS]
+#: read too when the snapshot has them: the paper's link, shown on hover
+LINK_COLUMNS = ["url", "url_kind"]
 
 
 def claim_window(sentence: str | None, number: str | None, limit: int = CLAIM_CHARS, lead: int = CLAIM_LEAD) -> str:
@@ -297,11 +299,12 @@ def claim_window(sentence: str | None, number: str | None, limit: int = CLAIM_CH
 
 
 def hover_label(title: str | None, system: str | None, sentence: str | None, number: str | None, baseline: str | None,
-                baseline_raw: str | None, hardware: str | None, warning: str | None, details: bool = True) -> str:
+                baseline_raw: str | None, hardware: str | None, warning: str | None, details: bool = True,
+                link: str | None = None) -> str:
     """A claim's hover label as escaped HTML: its paper's title (with the system when the title
     does not name it), the sentence around the claimed number and (``details``) the baseline(s),
     the setting (each axis value with where it came from: "70B (stated) · 8 GPUs (from the
-    paper) · A100 (stated)") and any warning. Short: it is sent once per point."""
+    paper) · A100 (stated)"), any warning and the paper's link. Short: it is sent once per point."""
     title = title or ""
     if system and system not in title:
         title = f"{system}: {title}"
@@ -312,10 +315,15 @@ def hover_label(title: str | None, system: str | None, sentence: str | None, num
         label += f"<br>vs {escape_text(baseline or baseline_raw or 'no named baseline')}"
         label += f"<br>{escape_text(hardware)}" if hardware else ""
         label += f"<br>⚠ {escape_text(warning)}" if warning else ""
+        label += f"<br>{escape_text(link)}" if link else ""
     return label
 
 
-HOVER_SOURCE = ["title", "system", "sentence", "text", "baseline", "baseline_raw", "hardware", "warning"]
+def link_text(url: str | None, kind: str | None) -> str | None:
+    """A paper's link as hover text: the address without its scheme, or what a title search is."""
+    if not url:
+        return None
+    return "arXiv title search (no id known)" if kind == "search" else url.removeprefix("https://")
 
 
 def _baselines_text(row: dict) -> str | None:
@@ -333,7 +341,7 @@ def hover_labels(rows: pl.DataFrame, *, details: bool = True) -> pl.Series:
         setting = setting_line(row) if has_setting else row.get("hardware")
         labels.append(hover_label(row.get("title"), row.get("system"), row.get("sentence"), row.get("text"),
                                   _baselines_text(row), row.get("baseline_raw"), setting, row.get("warning"),
-                                  details=details))
+                                  details=details, link=link_text(row.get("url"), row.get("url_kind"))))
     return pl.Series("hover", labels, dtype=pl.String)
 
 

@@ -117,7 +117,7 @@ def landscape_view(board: Board, filters: Filters, selection: Selection, title: 
         filters.color, plottable.frame(["hardware", "baseline", "baselines"]).select(figures.colour_source(filters.color)))
     sampled = figures.sample_note(shown.height, plottable.height) if shown.height < plottable.height else None
     notes = unknown_notes(board, filters, selection, plottable)
-    rows = shown.frame(figures.LANDSCAPE_COLUMNS)
+    rows = shown.frame(figures.LANDSCAPE_COLUMNS + [c for c in figures.LINK_COLUMNS if c in board.claims.columns])
     if filters.x in ("model_size", "gpus"):
         several = rows.filter(pl.col(x_column).list.unique().list.len() > 1).height
         if several:

@@ -146,3 +146,19 @@ def test_csv_export_joins_the_setting_lists(board):
     rows = views.csv_rows(board.rows(Filters.from_query("?baseline=vLLM").filters))
     row = rows.filter(pl.col("text") == MULTI_BASELINE).row(0, named=True)
     assert row["baselines"] == "Hugging Face PEFT; vLLM" and row["baseline_kinds"] == "system; system"
+
+
+def test_hover_carries_the_papers_link_and_marks_a_title_search():
+    assert figures.link_text("https://arxiv.org/abs/2401.00001", "arxiv") == "arxiv.org/abs/2401.00001"
+    assert figures.link_text("https://arxiv.org/search/?query=x", "search") == "arXiv title search (no id known)"
+    label = figures.hover_label("T", None, "s 2x", "2x", None, None, None, None, link="arxiv.org/abs/<b>")
+    assert label.endswith("<br>arxiv.org/abs/&lt;b&gt;")  # escaped like every other hover text
+
+
+def test_the_landscape_view_shows_each_papers_link_on_hover(board):
+    view = views.build_view(board, Filters(), static=True)
+    hovers = [text for t in view.figure.data if t.mode == "markers" for text in t.text]
+    plotted = board.claims.filter(pl.col("model_sizes").list.len() > 0).select("url", "url_kind").unique()
+    assert plotted.height > 1
+    for url, kind in plotted.iter_rows():
+        assert any(figures.link_text(url, kind) in h for h in hovers), url
