@@ -207,7 +207,7 @@ def normalise_facts(facts_raw: pl.DataFrame, papers: pl.DataFrame) -> pl.DataFra
     )
 
 
-def normalise_claims(claims_raw: pl.DataFrame, facts: pl.DataFrame) -> pl.DataFrame:
+def normalise_claims(claims_raw: pl.DataFrame) -> pl.DataFrame:
     """Claim ids, canonical baselines and each claim's own effective setting (GUIDE section 4).
 
     The extractor gives every claim its effective model sizes, GPU counts and device mentions
@@ -215,8 +215,7 @@ def normalise_claims(claims_raw: pl.DataFrame, facts: pl.DataFrame) -> pl.DataFr
     (``hardware``, a list) and every canonical baseline gets its kind (``baseline_kinds``, in the
     order of ``baselines``: system | hardware | method | generic | unknown). The lists are the
     store's only copy of the setting: whatever the dashboard plots is derived from them there,
-    never a paper-wide copy. ``facts`` is kept in the signature for callers; a raw frame without
-    setting columns gets empty settings.
+    never a paper-wide copy. A raw frame without setting columns gets empty settings.
     """
     baselines = _lookup(claims_raw["baseline_raw"], canonical_baseline)
     several = {raw: canonical_baselines(raw) for raw in claims_raw["baseline_raw"].drop_nulls().unique().to_list()}

@@ -98,7 +98,7 @@ def _validate_papers_and_facts(work: Work) -> None:
 
 
 def _normalise_claims(work: Work) -> None:
-    work.claims = normalise.normalise_claims(work.claims, work.facts)
+    work.claims = normalise.normalise_claims(work.claims)
 
 
 def _review(work: Work) -> None:
@@ -122,10 +122,11 @@ class Step:
     run: Callable[[Work], None]
 
 
-#: The order of ``transform``. Claims are normalised after papers and facts are validated because
-#: a claim copies its paper's shared axes (model size, GPU count, hardware) from the *validated*
-#: facts: a quarantined fact row must not lend its values to claims. Hence normalise and validate
-#: twice; their seconds add up under one name each.
+#: The order of ``transform``. Claims carry their own setting from the extractor (a value taken
+#: from the paper is checked against the same ranges as the claim's own), so they are normalised
+#: on their own; readers' corrections are applied to normalised claims and checked by the same
+#: validation. Normalise and validate run once for papers and facts and once for claims; their
+#: seconds add up under one name each.
 STEPS = (
     Step("extract", _extract),
     Step("normalise", _normalise_papers_and_facts),

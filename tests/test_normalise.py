@@ -127,8 +127,6 @@ def test_normalise_facts_sets_shared_axes():
 
 
 def test_normalise_claims_adds_ids_baselines_and_axes():
-    papers = pl.DataFrame({"paper_id": ["p1", "p2"], "abstract": ["", ""]})
-    facts = normalise_facts(_facts_raw(), papers)
     claims_raw = pl.DataFrame(
         {"paper_id": ["p1", "p2"], "start": [3, 5], "text": ["2x", "30%"], "baseline_raw": ["vLLM", "PEFT and vLLM"],
          # each claim's own effective setting comes from the extractor (etl.setting), never a paper-wide copy
@@ -137,7 +135,7 @@ def test_normalise_claims_adds_ids_baselines_and_axes():
         schema_overrides={"gpu_counts": pl.List(pl.Int64), "model_sizes": pl.List(pl.Float64),
                           "hardware_raw": pl.List(pl.Utf8)},
     )
-    claims = normalise_claims(claims_raw, facts).sort("paper_id")
+    claims = normalise_claims(claims_raw).sort("paper_id")
     assert claims.columns[0] == "claim_id"
     assert claims["baseline"].to_list() == ["vLLM", "Hugging Face PEFT"]  # the first name it finds
     assert claims["baselines"].to_list() == [["vLLM"], ["Hugging Face PEFT", "vLLM"]]
@@ -154,8 +152,7 @@ def test_normalise_claims_adds_ids_baselines_and_axes():
 def test_normalise_claims_without_setting_columns_gives_unknown_settings():
     claims_raw = pl.DataFrame({"paper_id": ["p1"], "start": [3], "text": ["2x"], "baseline_raw": [None]},
                               schema_overrides={"baseline_raw": pl.Utf8})
-    papers = pl.DataFrame({"paper_id": ["p1"], "abstract": [""]})
-    claims = normalise_claims(claims_raw, normalise_facts(_facts_raw(), papers))
+    claims = normalise_claims(claims_raw)
     row = claims.row(0, named=True)
     assert {k: row[k] for k in ("hardware", "gpu_counts", "baselines", "baseline_kinds", "gpu_counts_from")} == {
         "hardware": [], "gpu_counts": [], "baselines": [], "baseline_kinds": [], "gpu_counts_from": None}
