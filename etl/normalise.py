@@ -105,12 +105,24 @@ def claim_id(paper_id: str, start: int, text: str) -> str:
 
 
 def claim_ids(claims: pl.DataFrame) -> pl.Series:
-    """``claim_id`` of every row (paper_id, start, text), the keys built by Polars, hashed in one pass."""
+    """``claim_id`` of every row (paper_id, start, text), the keys built by Polars, hashed in one pass.
+
+    One number stating two metrics is two claims at the same place (GUIDE section 3): the first
+    keeps the plain key, every further one has its metric in its key, so each id stays unique and
+    a claim's id does not change when a second metric is found for its number.
+    """
     if not claims.schema["start"].is_integer():  # str() of anything else may not be Polars' cast
         rows = zip(claims["paper_id"].to_list(), claims["start"].to_list(), claims["text"].to_list())
-        return pl.Series("claim_id", [claim_id(*row) for row in rows], dtype=pl.Utf8)
-    as_text = [pl.col(c).cast(pl.Utf8).fill_null("None") for c in ("paper_id", "start", "text")]  # f"{None}"
-    keys = claims.select(pl.concat_str(as_text, separator=":")).to_series()
+        keys = pl.Series("key", [f"{paper_id}:{start}:{text}" for paper_id, start, text in rows], dtype=pl.Utf8)
+    else:
+        as_text = [pl.col(c).cast(pl.Utf8).fill_null("None") for c in ("paper_id", "start", "text")]  # f"{None}"
+        keys = claims.select(pl.concat_str(as_text, separator=":").alias("key")).to_series()
+    metric = claims["metric"] if "metric" in claims.columns else pl.repeat(None, claims.height, dtype=pl.Utf8, eager=True)
+    keys = pl.DataFrame({"key": keys, "metric": metric.cast(pl.Utf8)}).select(
+        pl.when(pl.int_range(pl.len()).over("key") > 0)
+        .then(pl.col("key") + ":" + pl.col("metric").fill_null("None"))
+        .otherwise(pl.col("key"))
+    ).to_series()
     return pl.select(pl.lit("c") + hex_digests(keys, hashlib.sha1, 16)).to_series().alias("claim_id")
 
 

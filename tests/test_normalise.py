@@ -207,6 +207,16 @@ def test_claim_ids_equal_claim_id_per_row():
     assert claim_ids(frame).to_list() == expected
 
 
+def test_one_number_stating_two_metrics_gives_two_distinct_claim_ids():
+    """'reduces latency and energy by 20%-50%' is two claims at one place: both must pass the
+    uniqueness check (they were both quarantined as duplicates), the first keeping the plain id."""
+    frame = pl.DataFrame({"paper_id": ["p1", "p1", "p1"], "start": [3, 3, 9], "text": ["20%", "20%", "2x"],
+                          "metric": ["latency", "energy", "speedup"]})
+    ids = claim_ids(frame).to_list()
+    assert len(set(ids)) == 3
+    assert ids[0] == claim_id("p1", 3, "20%") and ids[2] == claim_id("p1", 9, "2x")
+
+
 def test_models_follow_paper_ids_when_facts_are_not_in_paper_order():
     """Not one facts row per paper in order: by id, the last paper of an id wins, an unknown id has none."""
     papers = pl.DataFrame({"paper_id": ["a", "b", "a"], "abstract": ["OPT here", "BERT here", "GPT-3 here"]})

@@ -31,6 +31,7 @@ def test_bundled_corpus_counts(bundled_run):
     assert 0 < counts["systems_papers"] < counts["papers"]
     assert snap.papers["paper_id"].is_unique().all()
     assert snap.claims["claim_id"].is_unique().all()
+    assert snap.quarantine.is_empty(), snap.quarantine["reason"].to_list()  # the bundled pages are clean input
 
 
 def test_every_claim_points_into_its_abstract(bundled_run):
