@@ -31,6 +31,7 @@ HOVER_CHARS = 200  # a sentence on hover (side by side)
 CLAIM_CHARS = 120  # the window of a claim's sentence around its number on hover (the claims table has it whole)
 CLAIM_LEAD = 45  # characters of that window before the number
 TITLE_CHARS = 90  # a paper title on hover
+TICK_CHARS = 24  # a baseline's name on the Baselines axis
 MARKER_SIZE = 9  # every point the same size: GPU count is an x axis of its own, not a size
 CHART_HEIGHT = 540  # px on screen: a fixed height, so a chart drawn while its tab is hidden never collapses to 0
 
@@ -287,6 +288,11 @@ LANDSCAPE_COLUMNS = ["paper_id", "title", "system", "sentence", "text", "baselin
                      "warning", "metric", "multiplier", "published", *SETTING_COLUMNS]
 #: read too when the snapshot has them: the paper's link, shown on hover
 LINK_COLUMNS = ["url", "url_kind"]
+
+
+def cut_label(text: str, limit: int = TICK_CHARS) -> str:
+    """An axis label of at most ``limit`` characters, with "…" where it was cut."""
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
 def claim_window(sentence: str | None, number: str | None, limit: int = CLAIM_CHARS, lead: int = CLAIM_LEAD) -> str:
@@ -577,7 +583,10 @@ def baselines(
     badge = [sampled_badge(points.height, total)] if total is not None and total > points.height else []
     return figure(traces, house_layout(
         title, subtitle, showlegend=True, boxmode="overlay", shapes=shapes, annotations=annotations + badge,
-        legend={**LEGEND_BELOW, "title": {"text": "baseline kind: "}},
-        xaxis={"categoryorder": "array", "categoryarray": axis},
+        # the legend at the foot of the whole figure, so long tick labels never run into it
+        legend={**LEGEND_BELOW, "title": {"text": "baseline kind: "}, "yref": "container", "y": 0, "yanchor": "bottom"},
+        # long written-out baselines ("those systems that assume ...") are cut on the axis; hover has them whole
+        xaxis={"categoryorder": "array", "categoryarray": axis, "tickmode": "array", "tickvals": axis,
+               "ticktext": [escape_text(cut_label(n)) for n in names], "tickangle": -40, "automargin": True},
         yaxis=multiplier_axis(pl.concat([shown["low"], shown["high"]]), "Claimed multiplier (log)"),
     ))

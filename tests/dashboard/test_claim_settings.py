@@ -162,3 +162,9 @@ def test_the_landscape_view_shows_each_papers_link_on_hover(board):
     assert plotted.height > 1
     for url, kind in plotted.iter_rows():
         assert any(figures.link_text(url, kind) in h for h in hovers), url
+
+
+def test_long_written_out_baselines_are_cut_on_the_axis_and_whole_on_hover():
+    long = "those systems that assume the worst case for the output sequence"
+    assert figures.cut_label(long) == "those systems that assu…" and len(figures.cut_label(long)) == figures.TICK_CHARS
+    assert figures.cut_label("vLLM") == "vLLM"
