@@ -30,6 +30,7 @@ from support.http_server import (
     hf_source,
 )
 
+from etl import ingest
 from etl.refresh.config import HFDailySource
 from etl.refresh.fetch import backoff_delay, fetch_source, parse_retry_after, read_normalised
 
@@ -70,7 +71,6 @@ def test_hf_daily_fetches_each_day_normalises_and_keeps_raw_responses(server, tm
 
 
 def test_normalised_jsonl_reads_as_a_local_source_in_ingest(server, tmp_path):
-    ingest = pytest.importorskip("etl.ingest")
     server.on("daily_papers", Reply(body=HF_DAY))
     result = fetch_source(hf_source(server), tmp_path, SETTINGS, today=TODAY)
 
