@@ -372,3 +372,18 @@ def test_corrected_baselines_get_their_kinds_again():
                         {"baselines": ["vLLM", "the state of the art"]})
     out = apply_corrections(claims, papers, [c], derive=with_baseline_kinds).claims.row(0, named=True)
     assert out["baselines"] == ["vLLM", "the state of the art"] and out["baseline_kinds"] == ["system", "generic"]
+
+
+def test_etl_reads_a_corrections_file_named_on_the_command_line(corpus, tmp_path, capsys):
+    source, store = corpus
+    elsewhere = tmp_path / "reviews" / "decisions.jsonl"
+    fix = record_decision(elsewhere, anchor(claim(store, "2.1x")), "set", {"multiplier": 2.0}, who="ana")
+    assert claimboard(["etl", "--source", str(source), "--store", str(store), "--quiet"]) == 0
+    assert claim(store, "2.1x")["correction_id"] is None  # not <store>/corrections.jsonl: not read
+    assert claimboard(["etl", "--source", str(source), "--store", str(store), "--quiet",
+                       "--corrections", str(elsewhere)]) == 0
+    fixed = claim(store, "2.1x")
+    assert fixed["multiplier"] == 2.0 and fixed["correction_id"] == fix.id
+    manifest = load_snapshot(store).manifest
+    assert manifest["corrections"]["applied"] == 1 and manifest["corrections_file"]["path"] == str(elsewhere)
+    assert not (store / "corrections.jsonl").exists()
