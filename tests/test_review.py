@@ -387,3 +387,48 @@ def test_etl_reads_a_corrections_file_named_on_the_command_line(corpus, tmp_path
     manifest = load_snapshot(store).manifest
     assert manifest["corrections"]["applied"] == 1 and manifest["corrections_file"]["path"] == str(elsewhere)
     assert not (store / "corrections.jsonl").exists()
+
+
+def test_is_systems_is_set_on_the_paper_of_the_anchored_claim(corpus):
+    source, store = corpus
+    path = store / "corrections.jsonl"
+    before = load_snapshot(store)
+    was = before.papers.filter(pl.col("paper_id") == "2401.00002")["is_systems"][0]
+    row = claim(store, "3.5x")
+    fix = record_decision(path, anchor(row), "set", {"is_systems": not was}, who="ana", note="a kernel paper")
+    with open(path, "a") as fh:  # a hand-edited value that is not a boolean
+        fh.write(json.dumps({"id": "hand-bool", "action": "set", "anchor": anchor(claim(store, "1.3x")).to_json(),
+                             "fields": {"is_systems": "yes"}}) + "\n")
+    manifest = run_etl([source], store)
+    snap = load_snapshot(store)
+    papers = dict(snap.papers.select("paper_id", "is_systems").iter_rows())
+    assert papers["2401.00002"] is (not was)
+    assert papers["2401.00003"] == dict(before.papers.select("paper_id", "is_systems").iter_rows())["2401.00003"]
+    assert manifest["counts"]["systems_papers"] == sum(papers.values())
+    fixed = claim(store, "3.5x")  # the claim keeps the origin: the paper's extracted value
+    assert fixed["correction_id"] == fix.id and json.loads(fixed["extracted"]) == {"is_systems": was}
+    listed = snap.corrections.filter(pl.col("correction_id") == fix.id).row(0, named=True)
+    assert listed["status"] == "applied" and listed["claim_ids"] == [row["claim_id"]]
+    assert manifest["corrections"]["applied"] == 1 and manifest["corrections"]["invalid"] == 1
+    assert "correction hand-bool: line 2: is_systems: expected true or false" in "\n".join(
+        snap.quarantine.filter(pl.col("stage") == "review")["reason"])
+
+
+def test_a_paper_field_failing_paper_validation_is_not_applied(corpus):
+    from etl.review import review_claims
+    source, store = corpus
+    snap = load_snapshot(store)
+    row = claim(store, "3.5x")
+    fix = make_correction(anchor(row), "set", {"is_systems": True})
+
+    def refuse(papers):
+        return papers.clear(), papers.select(pl.lit("papers").alias("stage"), pl.lit("x").alias("source"),
+                                             pl.struct(pl.all()).struct.json_encode().alias("record"),
+                                             pl.lit("is_systems refused").alias("reason"))
+
+    claims = snap.claims.filter(pl.col("paper_id") == row["paper_id"]).select(
+        [c for c in snap.claims.columns if c not in ("title", "system", "is_systems", "published", "url", "url_kind")])
+    applied, bad = review_claims(claims, snap.papers.with_columns(pl.lit(False).alias("is_systems")), [fix],
+                                 check_papers=refuse)
+    assert applied.papers is None and bad.height == 1 and f"correction {fix.id}: failed validation" in bad["reason"][0]
+    assert applied.corrections["status"].to_list() == ["invalid"]
