@@ -432,3 +432,43 @@ def test_a_paper_field_failing_paper_validation_is_not_applied(corpus):
                                  check_papers=refuse)
     assert applied.papers is None and bad.height == 1 and f"correction {fix.id}: failed validation" in bad["reason"][0]
     assert applied.corrections["status"].to_list() == ["invalid"]
+
+
+def test_sheet_add_row_records_a_missed_claim(corpus, tmp_path, capsys):
+    import csv
+    source, store = corpus
+    queue_csv = tmp_path / "queue.csv"
+    corrections = store / "corrections.jsonl"
+    assert claimboard(["review", "export", "--store", str(store), "--out", str(queue_csv)]) == 0
+    header = queue_csv.read_text().splitlines()[0].split(",")
+    rows = list(csv.DictReader(queue_csv.open()))
+    blank = {name: "" for name in header}
+    missed = blank | {"paper_id": "2401.00001", "text": "3%", "sentence": "Accuracy improves by 3% on MMLU.",
+                      "decision": "add", "set_metric": "throughput", "set_multiplier": "1.03", "set_high": "3",
+                      "set_unit": "%", "note": "missed"}
+    no_unit = missed | {"set_unit": "", "set_multiplier": "1e9"}  # absurd multiplier, a required field missing
+    no_sentence = missed | {"sentence": ""}
+
+    def write(rows_out):
+        with queue_csv.open("w", newline="") as fh:
+            writer = csv.DictWriter(fh, fieldnames=header)
+            writer.writeheader()
+            writer.writerows(rows_out)
+
+    accepted = rows[0] | {"decision": "accept"}
+    write([accepted, missed, no_unit, no_sentence])
+    assert claimboard(["review", "import", str(queue_csv), "--store", str(store)]) == 2
+    err = capsys.readouterr().err
+    assert "line 4, column set_multiplier" in err and "line 4, column set_unit: add needs a value" in err
+    assert "line 5, column sentence: empty" in err
+    assert not corrections.exists()  # all or nothing
+    write([accepted, missed])
+    assert claimboard(["review", "import", str(queue_csv), "--store", str(store), "--who", "ana"]) == 0
+    decisions = read_corrections(corrections).corrections
+    assert [c.action for c in decisions] == ["accept", "add"] and decisions[1].anchor.metric == "throughput"
+    run_etl([source], store)
+    added = claim(store, "3%")
+    assert added["claim_id"].startswith("r") and added["correction_id"] == decisions[1].id
+    assert added["multiplier"] == pytest.approx(1.03) and added["unit"] == "%" and added["metric"] == "throughput"
+    listed = load_snapshot(store).corrections.filter(pl.col("correction_id") == decisions[1].id)
+    assert listed["status"].to_list() == ["applied"] and listed["who"].to_list() == ["ana"]
