@@ -105,9 +105,11 @@ def _review(work: Work) -> None:
     file = work.corrections
     work.applied, bad = review.review_claims(
         work.claims, work.papers, file.corrections if file else (), file.bad if file else (),
-        check=validate.validate_claims, derive=normalise.with_baseline_kinds,
+        check=validate.validate_claims, derive=normalise.with_baseline_kinds, check_papers=validate.validate_papers,
     )
     work.claims = work.applied.claims
+    if work.applied.papers is not None:  # a paper field (is_systems) set through one of its claims
+        work.papers = work.applied.papers
     work.quarantined.append(bad)
 
 

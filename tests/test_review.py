@@ -372,3 +372,103 @@ def test_corrected_baselines_get_their_kinds_again():
                         {"baselines": ["vLLM", "the state of the art"]})
     out = apply_corrections(claims, papers, [c], derive=with_baseline_kinds).claims.row(0, named=True)
     assert out["baselines"] == ["vLLM", "the state of the art"] and out["baseline_kinds"] == ["system", "generic"]
+
+
+def test_etl_reads_a_corrections_file_named_on_the_command_line(corpus, tmp_path, capsys):
+    source, store = corpus
+    elsewhere = tmp_path / "reviews" / "decisions.jsonl"
+    fix = record_decision(elsewhere, anchor(claim(store, "2.1x")), "set", {"multiplier": 2.0}, who="ana")
+    assert claimboard(["etl", "--source", str(source), "--store", str(store), "--quiet"]) == 0
+    assert claim(store, "2.1x")["correction_id"] is None  # not <store>/corrections.jsonl: not read
+    assert claimboard(["etl", "--source", str(source), "--store", str(store), "--quiet",
+                       "--corrections", str(elsewhere)]) == 0
+    fixed = claim(store, "2.1x")
+    assert fixed["multiplier"] == 2.0 and fixed["correction_id"] == fix.id
+    manifest = load_snapshot(store).manifest
+    assert manifest["corrections"]["applied"] == 1 and manifest["corrections_file"]["path"] == str(elsewhere)
+    assert not (store / "corrections.jsonl").exists()
+
+
+def test_is_systems_is_set_on_the_paper_of_the_anchored_claim(corpus):
+    source, store = corpus
+    path = store / "corrections.jsonl"
+    before = load_snapshot(store)
+    was = before.papers.filter(pl.col("paper_id") == "2401.00002")["is_systems"][0]
+    row = claim(store, "3.5x")
+    fix = record_decision(path, anchor(row), "set", {"is_systems": not was}, who="ana", note="a kernel paper")
+    with open(path, "a") as fh:  # a hand-edited value that is not a boolean
+        fh.write(json.dumps({"id": "hand-bool", "action": "set", "anchor": anchor(claim(store, "1.3x")).to_json(),
+                             "fields": {"is_systems": "yes"}}) + "\n")
+    manifest = run_etl([source], store)
+    snap = load_snapshot(store)
+    papers = dict(snap.papers.select("paper_id", "is_systems").iter_rows())
+    assert papers["2401.00002"] is (not was)
+    assert papers["2401.00003"] == dict(before.papers.select("paper_id", "is_systems").iter_rows())["2401.00003"]
+    assert manifest["counts"]["systems_papers"] == sum(papers.values())
+    fixed = claim(store, "3.5x")  # the claim keeps the origin: the paper's extracted value
+    assert fixed["correction_id"] == fix.id and json.loads(fixed["extracted"]) == {"is_systems": was}
+    listed = snap.corrections.filter(pl.col("correction_id") == fix.id).row(0, named=True)
+    assert listed["status"] == "applied" and listed["claim_ids"] == [row["claim_id"]]
+    assert manifest["corrections"]["applied"] == 1 and manifest["corrections"]["invalid"] == 1
+    assert "correction hand-bool: line 2: is_systems: expected true or false" in "\n".join(
+        snap.quarantine.filter(pl.col("stage") == "review")["reason"])
+
+
+def test_a_paper_field_failing_paper_validation_is_not_applied(corpus):
+    from etl.review import review_claims
+    source, store = corpus
+    snap = load_snapshot(store)
+    row = claim(store, "3.5x")
+    fix = make_correction(anchor(row), "set", {"is_systems": True})
+
+    def refuse(papers):
+        return papers.clear(), papers.select(pl.lit("papers").alias("stage"), pl.lit("x").alias("source"),
+                                             pl.struct(pl.all()).struct.json_encode().alias("record"),
+                                             pl.lit("is_systems refused").alias("reason"))
+
+    claims = snap.claims.filter(pl.col("paper_id") == row["paper_id"]).select(
+        [c for c in snap.claims.columns if c not in ("title", "system", "is_systems", "published", "url", "url_kind")])
+    applied, bad = review_claims(claims, snap.papers.with_columns(pl.lit(False).alias("is_systems")), [fix],
+                                 check_papers=refuse)
+    assert applied.papers is None and bad.height == 1 and f"correction {fix.id}: failed validation" in bad["reason"][0]
+    assert applied.corrections["status"].to_list() == ["invalid"]
+
+
+def test_sheet_add_row_records_a_missed_claim(corpus, tmp_path, capsys):
+    import csv
+    source, store = corpus
+    queue_csv = tmp_path / "queue.csv"
+    corrections = store / "corrections.jsonl"
+    assert claimboard(["review", "export", "--store", str(store), "--out", str(queue_csv)]) == 0
+    header = queue_csv.read_text().splitlines()[0].split(",")
+    rows = list(csv.DictReader(queue_csv.open()))
+    blank = {name: "" for name in header}
+    missed = blank | {"paper_id": "2401.00001", "text": "3%", "sentence": "Accuracy improves by 3% on MMLU.",
+                      "decision": "add", "set_metric": "throughput", "set_multiplier": "1.03", "set_high": "3",
+                      "set_unit": "%", "note": "missed"}
+    no_unit = missed | {"set_unit": "", "set_multiplier": "1e9"}  # absurd multiplier, a required field missing
+    no_sentence = missed | {"sentence": ""}
+
+    def write(rows_out):
+        with queue_csv.open("w", newline="") as fh:
+            writer = csv.DictWriter(fh, fieldnames=header)
+            writer.writeheader()
+            writer.writerows(rows_out)
+
+    accepted = rows[0] | {"decision": "accept"}
+    write([accepted, missed, no_unit, no_sentence])
+    assert claimboard(["review", "import", str(queue_csv), "--store", str(store)]) == 2
+    err = capsys.readouterr().err
+    assert "line 4, column set_multiplier" in err and "line 4, column set_unit: add needs a value" in err
+    assert "line 5, column sentence: empty" in err
+    assert not corrections.exists()  # all or nothing
+    write([accepted, missed])
+    assert claimboard(["review", "import", str(queue_csv), "--store", str(store), "--who", "ana"]) == 0
+    decisions = read_corrections(corrections).corrections
+    assert [c.action for c in decisions] == ["accept", "add"] and decisions[1].anchor.metric == "throughput"
+    run_etl([source], store)
+    added = claim(store, "3%")
+    assert added["claim_id"].startswith("r") and added["correction_id"] == decisions[1].id
+    assert added["multiplier"] == pytest.approx(1.03) and added["unit"] == "%" and added["metric"] == "throughput"
+    listed = load_snapshot(store).corrections.filter(pl.col("correction_id") == decisions[1].id)
+    assert listed["status"].to_list() == ["applied"] and listed["who"].to_list() == ["ana"]

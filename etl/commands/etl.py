@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from etl.commands.flags import add_quiet_flag, add_shrink_flags, add_store_flag
+from etl.commands.flags import add_corrections_flag, add_quiet_flag, add_shrink_flags, add_store_flag
 from etl.pipeline import BUNDLED_CORPUS, DEFAULT_KEEP, Progress
 from etl.refresh import RefreshPlan, refresh
 from etl.report import print_run_summary, run_with_status
@@ -20,12 +20,14 @@ def configure(parser: argparse.ArgumentParser) -> None:
     add_store_flag(parser)
     parser.add_argument("--keep", type=int, default=DEFAULT_KEEP, help="snapshots to keep (default: %(default)s)")
     add_shrink_flags(parser)
+    add_corrections_flag(parser)
     add_quiet_flag(parser)
     parser.epilog = (
         "examples:\n"
         "  claimboard etl                                   # bundled corpus -> data/store\n"
         "  claimboard etl --source listings/ --source extra.jsonl --store /srv/claimboard\n"
         "  claimboard etl --source papers.csv --keep 10\n"
+        "  claimboard etl --corrections reviews/corrections.jsonl\n"
         "A record that cannot be used goes to the snapshot's quarantine table with its reason;\n"
         "an unreadable file is reported by name and the other files still load. A run whose sources\n"
         "yield no paper, or fewer than --min-fraction of the current snapshot's, fails and publishes\n"
@@ -38,7 +40,7 @@ def run(args: argparse.Namespace) -> int:
     # refresh caches and input hashes primed, so a refresh right after it publishes nothing
     plan = RefreshPlan(
         store=args.store, sources=tuple(args.source or [BUNDLED_CORPUS]), keep=args.keep,
-        allow_shrink=args.allow_shrink, min_fraction=args.min_fraction,
+        allow_shrink=args.allow_shrink, min_fraction=args.min_fraction, corrections=args.corrections,
     )
 
     def etl(progress: Progress | None) -> dict:

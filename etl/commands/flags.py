@@ -49,6 +49,12 @@ def add_shrink_flags(parser: argparse.ArgumentParser, *, from_config: bool = Fal
                         help=f"fewest papers to publish, as a fraction of the current snapshot's (default: {default})")
 
 
+def add_corrections_flag(parser: argparse.ArgumentParser) -> None:
+    """``--corrections PATH``: the readers' decisions file (default ``<store>/corrections.jsonl``)."""
+    parser.add_argument("--corrections", type=Path, metavar="PATH", default=None,
+                        help="corrections file applied by the review step (default: <store>/corrections.jsonl)")
+
+
 def add_quiet_flag(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--quiet", action="store_true", help="no progress display, summary only")
 

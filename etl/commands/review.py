@@ -24,13 +24,15 @@ examples:
 Writes the claims of the current snapshot that no reader decided on yet, most in need of a human
 first (low confidence, flagged values, settings taken from the paper, outliers against the same
 baseline and metric). Fill in `decision` (accept / reject / edit) and, for edit, the set_<field>
-columns; then `claimboard review import queue.csv`."""
+columns (add rows with decision `add` for missed claims); then `claimboard review import queue.csv`."""
 
 IMPORT_EPILOG = """\
 examples:
   claimboard review import queue.csv --who ana
   claimboard review import queue.csv --store /srv/claimboard
-Rows with an empty decision are skipped. Every bad row is reported by line and column and then
+Rows with an empty decision are skipped. A row with decision `add` records a missed claim: paper_id,
+text and sentence locate it in the abstract, set_metric, set_multiplier, set_high and set_unit (and
+any other set_ column) give its values. Every bad row is reported by line and column and then
 NOTHING is appended: fix the file and import it again. Lists are written `a; b`, `null` clears a
 field. The decisions are applied by the next `claimboard refresh` or `claimboard etl`."""
 

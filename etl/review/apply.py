@@ -26,6 +26,7 @@ from typing import Any
 import polars as pl
 
 from etl.review.corrections import (
+    PAPER_FIELDS,
     BadLine,
     Correction,
     CorrectionError,
@@ -48,6 +49,8 @@ class Applied:
     rejected: pl.DataFrame  # the claims a ``reject`` removed, with its correction_id
     corrections: pl.DataFrame  # one row per correction (CORRECTION_COLUMNS)
     touched: dict[str, str] = field(default_factory=dict)  # claim_id -> correction id, rows changed or added
+    papers: pl.DataFrame | None = None  # the papers, paper fields (is_systems) corrected; None: unchanged
+    papers_touched: dict[str, list[str]] = field(default_factory=dict)  # paper_id -> ids of corrections setting it
 
     def counts(self) -> dict[str, int]:
         """The manifest's ``corrections`` key."""
@@ -203,6 +206,21 @@ def apply_corrections(
     abstracts = dict(
         papers.filter(pl.col("paper_id").is_in(list(paper_ids))).select("paper_id", "abstract").iter_rows()
     )
+    paper_cols = [n for n in PAPER_FIELDS if n in papers.columns]
+    paper_values = {
+        row["paper_id"]: row
+        for row in papers.filter(pl.col("paper_id").is_in(list(paper_ids))).select("paper_id", *paper_cols)
+        .iter_rows(named=True)
+    }
+    paper_sets: dict[str, dict[str, Any]] = {}  # paper_id -> corrected paper fields (file order: the last wins)
+
+    papers_touched: dict[str, list[str]] = {}
+
+    def set_paper_fields(c: Correction) -> None:
+        for name in paper_cols:
+            if name in c.fields:
+                paper_sets.setdefault(c.anchor.paper_id.strip(), {})[name] = c.fields[name]
+                papers_touched.setdefault(c.anchor.paper_id.strip(), []).append(c.id)
 
     updated: dict[int, dict] = {}
     dropped: dict[int, str] = {}
@@ -221,6 +239,7 @@ def apply_corrections(
                         reports[c.id] = _report(c, "invalid", str(err))
                         continue
                     row |= {"correction_id": c.id, "extracted": None}
+                    set_paper_fields(c)
                     added.append(row)
                     touched[row["claim_id"]] = c.id
                     reports[c.id] = _report(c, "applied", None, [row["claim_id"]])
@@ -246,6 +265,11 @@ def apply_corrections(
                 row = dict(rows[i])
                 before = {}
                 for name, value in c.fields.items():
+                    if name in PAPER_FIELDS:
+                        previous = paper_values.get(row["paper_id"], {}).get(name)
+                        if previous != value:
+                            before[name] = previous
+                        continue  # applied to the paper below
                     if name not in schema:
                         continue  # a field this snapshot's claims do not have
                     value = coerce(value, schema[name], name)
@@ -259,14 +283,16 @@ def apply_corrections(
             reports[c.id] = _report(c, "invalid", str(err), ids)
             continue
         updated |= new_rows
+        set_paper_fields(c)
         touched |= {rows[i]["claim_id"]: c.id for i in hits if c.action != "accept"}
         reports[c.id] = _report(c, "applied", None, ids, originals[0] if len(hits) == 1 else originals)
 
     ordered = [reports[c.id] for c in corrections if c.id in reports]
     table = pl.DataFrame([*map(_bad_line_report, bad_lines), *ordered], schema=CORRECTION_COLUMNS)
+    corrected_papers = _with_paper_fields(papers, paper_sets) if paper_sets else None
     if not updated and not dropped and not added:
         empty = claims.clear().with_columns(pl.lit(None, dtype=pl.Utf8).alias("rejected_by"))
-        return Applied(claims, empty, table, touched)
+        return Applied(claims, empty, table, touched, corrected_papers, papers_touched)
     changed = set(updated) | set(dropped)
     keep = claims.with_row_index("_row").filter(~pl.col("_row").is_in(list(changed)))
     with_row = {**schema, "_row": pl.UInt32}
@@ -281,7 +307,20 @@ def apply_corrections(
         [{**{k: v for k, v in rows[i].items() if k != "_row"}, "rejected_by": cid} for i, cid in dropped.items()],
         schema={**schema, "rejected_by": pl.Utf8},
     )
-    return Applied(corrected, rejected, table, touched)
+    return Applied(corrected, rejected, table, touched, corrected_papers, papers_touched)
+
+
+def _with_paper_fields(papers: pl.DataFrame, sets: dict[str, dict[str, Any]]) -> pl.DataFrame:
+    """The papers with the corrected paper fields (``PAPER_FIELDS``) of the given papers replaced."""
+    out = papers
+    for name in {n for values in sets.values() for n in values}:
+        chosen = {pid: values[name] for pid, values in sets.items() if name in values}
+        out = out.with_columns(
+            pl.when(pl.col("paper_id").is_in(list(chosen)))
+            .then(pl.col("paper_id").replace_strict(chosen, default=None, return_dtype=papers.schema[name]))
+            .otherwise(pl.col(name)).alias(name)
+        )
+    return out
 
 
 def review_claims(
@@ -291,8 +330,10 @@ def review_claims(
     bad_lines: Sequence[BadLine] = (),
     check: Check | None = None,
     derive: Callable[[pl.DataFrame], pl.DataFrame] | None = None,
+    check_papers: Callable[[pl.DataFrame], tuple[pl.DataFrame, pl.DataFrame]] | None = None,
 ) -> tuple[Applied, pl.DataFrame]:
-    """Apply the corrections; those whose corrected rows fail ``check`` are reported invalid and not applied.
+    """Apply the corrections; those whose corrected rows fail ``check`` (claims) or ``check_papers``
+    (papers whose paper fields a correction set) are reported invalid and not applied.
 
     Returns (Applied, quarantine rows with stage "review" for every invalid correction).
     """
@@ -308,8 +349,15 @@ def review_claims(
             if cid is not None:
                 invalid.setdefault(cid, f"failed validation: {reason}")
                 records.setdefault(cid, record)
-        if invalid:
-            applied = apply_corrections(claims, papers, corrections, bad_lines, invalid, derive=derive)
+    if check_papers is not None and applied.papers is not None:
+        rows = applied.papers.filter(pl.col("paper_id").is_in(list(applied.papers_touched)))
+        _, bad = check_papers(rows)
+        for record, reason in bad.select("record", "reason").iter_rows():
+            for cid in applied.papers_touched.get(json.loads(record).get("paper_id"), ()):
+                invalid.setdefault(cid, f"failed validation: {reason}")
+                records.setdefault(cid, record)
+    if invalid:
+        applied = apply_corrections(claims, papers, corrections, bad_lines, invalid, derive=derive)
     return applied, review_quarantine(applied.corrections, records)
 
 

@@ -67,7 +67,11 @@ EDITABLE_FIELDS: dict[str, Any] = {
     "model_sizes_from": ("choice", SETTING_FROM, True),
     "gpu_counts_from": ("choice", SETTING_FROM, True),
     "hardware_from": ("choice", SETTING_FROM, True),
+    "is_systems": "bool",  # a paper field: applied to the paper of the anchored claim (PAPER_FIELDS)
 }
+#: editable fields of the papers table, not of the claim: a ``set`` (or ``add``) giving one changes
+#: the paper of the anchored claim; the claim records the paper's previous value in ``extracted``
+PAPER_FIELDS = ("is_systems",)
 #: what an ``add`` must give (low defaults to high, better to multiplier >= 1)
 ADD_REQUIRED = ("metric", "multiplier", "high", "unit")
 

@@ -5,6 +5,11 @@ the extractor gave it), ``priority`` and ``why``, the current value of every edi
 (``current_<field>``), an empty ``decision`` column (``accept``, ``reject`` or ``edit``), one
 ``set_<field>`` column per editable field for edits, ``note`` and ``who``.
 
+A row with decision ``add`` (a row the reviewer writes, e.g. a copy of a row of the same paper)
+records a missed claim: ``paper_id``, ``text`` and ``sentence`` locate it in the abstract (``metric``
+may stay empty), the ``set_<field>`` columns give its values, at least set_metric, set_multiplier,
+set_high and set_unit.
+
 Cells are written through the csv module; a text cell starting with ``=``, ``+``, ``-``, ``@``
 (also after leading whitespace), a tab or a carriage return is prefixed with ``'`` so a spreadsheet
 never runs it as a formula (``etl.store.neutralise_cell``, the rule every CSV of the project
@@ -26,6 +31,7 @@ from typing import Any
 import polars as pl
 
 from etl.review.corrections import (
+    ADD_REQUIRED,
     EDITABLE_FIELDS,
     Anchor,
     Correction,
@@ -36,7 +42,9 @@ from etl.review.corrections import (
 from etl.store import neutralise_cell, restore_cell
 
 ANCHOR_COLUMNS = ("paper_id", "text", "sentence", "metric")
-DECISIONS = {"accept": "accept", "reject": "reject", "edit": "set"}
+DECISIONS = {"accept": "accept", "reject": "reject", "edit": "set", "add": "add"}
+#: anchor columns a row must fill in; an ``add`` row names a missed claim, its metric is set_metric
+ANCHOR_REQUIRED = {"add": ("paper_id", "text", "sentence")}
 NULL = "null"
 
 
@@ -158,31 +166,36 @@ def read_sheet(path: Path, who: str | None = None) -> SheetImport:
             skipped += 1
             continue
         if decision not in DECISIONS:
-            problems.append(f"line {start}, column decision: expected accept, reject or edit, got {decision!r}")
+            problems.append(f"line {start}, column decision: expected accept, reject, edit or add, got {decision!r}")
             continue
+        action = DECISIONS[decision]
         values = {c: unsafe_cell(row.get(c) or "") for c in ANCHOR_COLUMNS}
-        empty = [c for c in ANCHOR_COLUMNS if not values[c].strip()]
+        empty = [c for c in ANCHOR_REQUIRED.get(action, ANCHOR_COLUMNS) if not values[c].strip()]
         if empty:
             problems += [f"line {start}, column {c}: empty (the anchor of the claim)" for c in empty]
             continue
         fields: dict[str, Any] = {}
+        unreadable: set[str] = set()
         for column in header:
             if column.startswith("set_") and (row.get(column) or "").strip():
                 try:
                     fields[column[4:]] = parse_cell(column[4:], row[column])
                 except CorrectionError as err:
                     problems.append(f"line {start}, column {column}: {err}")
-        action = DECISIONS[decision]
+                    unreadable.add(column[4:])
+        if action == "add":
+            missing = [f for f in ADD_REQUIRED if fields.get(f) is None and f not in unreadable]
+            problems += [f"line {start}, column set_{f}: add needs a value" for f in missing]
         if action == "set" and not fields and not any(p.startswith(f"line {start},") for p in problems):
             problems.append(f"line {start}, column decision: edit needs at least one set_ column filled in")
             continue
-        if action != "set" and fields:
+        if action in ("accept", "reject") and fields:
             problems.append(f"line {start}, column decision: {decision} takes no set_ values "
                             f"({', '.join('set_' + f for f in fields)}); use edit")
             continue
         if any(p.startswith(f"line {start},") for p in problems):
             continue
-        anchor = Anchor(values["paper_id"].strip(), values["text"], values["sentence"], values["metric"].strip())
+        anchor = Anchor(values["paper_id"].strip(), values["text"], values["sentence"], values["metric"].strip() or None)
         try:
             corrections.append(make_correction(anchor, action, fields, note=(row.get("note") or "").strip() or None,
                                                who=(row.get("who") or "").strip() or who))
