@@ -10,7 +10,7 @@ import pytest
 from selenium.webdriver.common.by import By
 
 from dashboard.app import create_app
-from tests.dashboard.e2e.test_dashboard_browser import cell_text, grid_rows, no_alert, wait_until
+from support.browser import cell_text, grid_rows, no_alert, wait_until
 
 pytestmark = pytest.mark.browser
 

@@ -3,13 +3,13 @@ its hover says where each value came from, and the notes count the claims with n
 
 from __future__ import annotations
 
-import time
 
 import pytest
 from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
 
 from dashboard.app import create_app
+from support.browser import wait_until
 from support.settings_store import write_settings_store
 
 pytestmark = pytest.mark.browser
@@ -24,15 +24,6 @@ gd._fullData.forEach((t, i) => (t.customdata || []).forEach((p, j) => {
 return out;
 """
 
-
-def wait_until(condition, timeout: float = 15, message: str = "condition"):
-    end = time.time() + timeout
-    while time.time() < end:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.1)
-    raise AssertionError(f"timed out waiting for {message}")
 
 
 def test_a_multi_size_claim_is_two_joined_points_with_a_stated_hover(dash_duo, tmp_path):

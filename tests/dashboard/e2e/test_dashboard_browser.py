@@ -10,13 +10,13 @@ import time
 from pathlib import Path
 
 import pytest
-from selenium.common.exceptions import NoAlertPresentException
 from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 
 from dashboard.app import create_app
 from dashboard.figures import MAX_POINTS
+from support.browser import cell_text, grid_rows, no_alert, wait_until
 from support.stores import HOSTILE_TITLE, NEW_RUN
 
 pytestmark = pytest.mark.browser
@@ -25,24 +25,6 @@ SCREENSHOT = Path(__file__).resolve().parents[3] / "docs" / "screenshot-landscap
 
 def points(dash_duo, graph: str = "#landscape-graph") -> int:
     return len(dash_duo.find_elements(f"{graph} .scatterlayer .point"))
-
-
-def wait_until(condition, timeout: float = 10, message: str = "condition"):
-    end = time.time() + timeout
-    while time.time() < end:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.1)
-    raise AssertionError(f"timed out waiting for {message}")
-
-
-def no_alert(driver) -> bool:
-    try:
-        driver.switch_to.alert
-    except NoAlertPresentException:
-        return True
-    return False
 
 
 def test_a_filter_changes_chart_caption_and_url_and_back_undoes_it(dash_duo, handmade_store):
@@ -165,22 +147,6 @@ def test_readme_screenshot_of_the_landscape(dash_duo, pipeline_store):
     SCREENSHOT.parent.mkdir(exist_ok=True)
     assert dash_duo.driver.save_screenshot(str(SCREENSHOT))
     assert SCREENSHOT.stat().st_size > 50_000
-
-
-GRID_ROWS = """
-const rows = [...document.querySelectorAll(arguments[0] + ' .ag-center-cols-container .ag-row')];
-rows.sort((a, b) => Number(a.getAttribute('row-index')) - Number(b.getAttribute('row-index')));
-return rows.map(r => Object.fromEntries([...r.querySelectorAll('[col-id]')].map(c => [c.getAttribute('col-id'), c.innerText])));
-"""
-
-
-def grid_rows(dash_duo, grid: str = "#claims-table") -> list[dict]:
-    """Rendered rows of an AG Grid, top to bottom, as {column id: text} (read in one script: no stale elements)."""
-    return dash_duo.driver.execute_script(GRID_ROWS, grid)
-
-
-def cell_text(row: dict, col: str) -> str:
-    return row.get(col, "")
 
 
 def test_claims_grid_sorts_on_the_server_keeps_the_sort_in_the_link_and_marks_the_number(dash_duo, handmade_store):

@@ -11,6 +11,7 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 
 from dashboard.app import create_app
+from support.browser import wait_until
 from dashboard.review import ReviewConfig
 from etl.review import read_corrections
 from etl.store import SnapshotStore
@@ -19,19 +20,6 @@ from support.stores import write_pipeline_store
 from .conftest import pytest_setup_options
 
 pytestmark = pytest.mark.browser
-
-
-def wait_until(condition, timeout: float = 20, message: str = "condition"):
-    end = time.time() + timeout
-    while time.time() < end:
-        try:
-            value = condition()
-        except Exception:  # noqa: BLE001 - stale elements while React re-renders
-            value = None
-        if value:
-            return value
-        time.sleep(0.1)
-    raise AssertionError(f"timed out waiting for {message}")
 
 
 @pytest.fixture
