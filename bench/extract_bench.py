@@ -102,10 +102,11 @@ def main(argv: list[str] | None = None) -> int:
 
     size = parse_size(args.synthetic)
     print(f"generating {size} synthetic papers…", file=sys.stderr, flush=True)
-    inputs = {"gold": gold_papers(), "conventions": conventions_papers(), "synthetic": synthetic_papers(size, args.seed)}
+    synthetic_name = f"synthetic-{size}-s{args.seed}"
+    inputs = {"gold": gold_papers(), "conventions": conventions_papers(), synthetic_name: synthetic_papers(size, args.seed)}
     differences: list[str] = []
     per_cpu_second: dict[str, float] = {}
-    print(f"{'input':>12} {'papers':>8} {'claims':>7} {'1 process':>22} {f'{args.workers} workers':>16}")
+    print(f"{'input':>20} {'papers':>8} {'claims':>7} {'1 process':>22} {f'{args.workers} workers':>16}")
     for name, papers in inputs.items():
         print(f"  {name}…", file=sys.stderr, flush=True)
         wall1, cpu1, (claims, facts) = timed(papers, 1, args.repeat)
@@ -116,16 +117,20 @@ def main(argv: list[str] | None = None) -> int:
             differences += filter(None, [first_difference(f"{name} (pool)", "claims", claims_n, claims),
                                          first_difference(f"{name} (pool)", "facts", facts_n, facts)])
             pooled = f"{papers.height / wall_n:>9,.0f}/s"
-        print(f"{name:>12} {papers.height:>8} {claims.height:>7} {per_cpu_second[name]:>9,.0f}/CPU-s ({cpu1:5.2f}s) {pooled:>16}")
+        print(f"{name:>20} {papers.height:>8} {claims.height:>7} {per_cpu_second[name]:>9,.0f}/CPU-s ({cpu1:5.2f}s) {pooled:>16}")
         if args.save:
             args.save.mkdir(parents=True, exist_ok=True)
             claims.write_parquet(args.save / f"{name}-claims.parquet")
             facts.write_parquet(args.save / f"{name}-facts.parquet")
         if args.compare:
             for kind, frame in (("claims", claims), ("facts", facts)):
-                differences += filter(None, [first_difference(name, kind, frame, pl.read_parquet(args.compare / f"{name}-{kind}.parquet"))])
-    synthetic = inputs["synthetic"]
-    rate = per_cpu_second["synthetic"]
+                saved = args.compare / f"{name}-{kind}.parquet"
+                if not saved.exists():
+                    differences.append(f"{name} {kind}: nothing saved as {saved} (run --save with the same --synthetic/--seed)")
+                    continue
+                differences += filter(None, [first_difference(name, kind, frame, pl.read_parquet(saved))])
+    synthetic = inputs[synthetic_name]
+    rate = per_cpu_second[synthetic_name]
     print(f"\ntarget: >= {TARGET_PER_CPU_SECOND:,} papers per CPU-second in one process; synthetic: {rate:,.0f} "
           f"({'reached' if rate >= TARGET_PER_CPU_SECOND else 'not reached'})")
     if args.profile:

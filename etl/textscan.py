@@ -108,7 +108,7 @@ class ColumnScan:
     """A Python pattern whose matches in a whole text column are located by Rust.
 
     ``rust`` over-approximates ``python``: wherever ``python`` can match, so can ``rust``. Polars
-    finds the Rust spans in every text of a column at once (``spans_expr``). No Python match can
+    finds the Rust spans in every text of a column at once (``spans``). No Python match can
     start between two Rust spans (Rust would have matched there), so ``matches`` tries the Python
     pattern only at positions inside the spans, in order, as ``finditer`` would: one anchored
     match per span when Rust and Python agree.
@@ -122,15 +122,33 @@ class ColumnScan:
         inline = ("(?i)" if flags & re.IGNORECASE else "") + ("(?x)" if flags & re.VERBOSE else "")
         return cls(re.compile(python, flags), inline + rust)
 
-    def spans_expr(self, text: pl.Expr, marker: str) -> pl.Expr:
-        """Per text, the flat list [start0, end0, start1, end1, ...] of the Rust matches.
+    def spans(self, texts: pl.Series, marker: str) -> pl.Series:
+        """Per text, the flat list [start0, end0, start1, end1, ...] of the Rust matches
+        (character offsets, Int32).
 
-        Every match is wrapped in ``marker`` (absent from the texts), the text split on it: the
-        pieces alternate between gaps and matches, so the running piece lengths are the offsets.
+        Every match is wrapped in ``marker`` (absent from the texts). In an ASCII text a character
+        is a byte, so Aho-Corasick (``find_many``) finds the markers' byte offsets and each
+        offset less the marker bytes before it is a position in the text. Other texts are split on
+        the marker: the pieces alternate between gaps and matches, so the running piece lengths
+        are the offsets (the same list, by more work: a string per piece).
         """
-        pieces = text.str.replace_all(self.rust, f"{marker}${{0}}{marker}").str.split(marker)
-        return pieces.list.eval(pl.element().str.len_chars().cast(pl.Int32).cum_sum()).list.head(
-            pieces.list.len() - 1
+        marked = pl.col("text").str.replace_all(self.rust, f"{marker}${{0}}{marker}")
+        width = len(marker.encode("utf-8"))
+        by_bytes = marked.str.find_many([marker]).list.eval(
+            (pl.element().cast(pl.Int64) - width * pl.int_range(pl.len())).cast(pl.Int32)
+        )
+        pieces = marked.str.split(marker)
+        by_chars = pieces.list.eval(pl.element().str.len_chars().cast(pl.Int32).cum_sum()).list.head(pieces.list.len() - 1)
+        frame = texts.rename("text").to_frame().with_row_index("row")
+        ascii_only = (pl.col("text").str.len_bytes() == pl.col("text").str.len_chars()).fill_null(False)
+        return (
+            pl.concat([
+                frame.filter(ascii_only).select("row", spans=by_bytes),
+                frame.filter(~ascii_only).select("row", spans=by_chars),
+            ])
+            .sort("row")["spans"]
+            .cast(pl.List(pl.Int32))
+            .rename(texts.name)
         )
 
     def matches(self, text: str, spans: Sequence[int] | None = None) -> list[re.Match]:

@@ -59,5 +59,5 @@ def test_the_rust_scan_finds_what_python_finds(text):
 
     from etl.extract.cleanup import SCAN
 
-    spans = pl.select(SCAN.spans_expr(pl.lit(text), "\ue000")).to_series().to_list()[0]
+    spans = SCAN.spans(pl.Series([text]), "\ue000").to_list()[0]
     assert clean(text, spans).text == clean(text).text

@@ -56,3 +56,18 @@ def test_claims_prefilter_fires_wherever_a_candidate_is_found(text):
     """The Polars prefilter may only ever over-approximate the Python candidate grammar."""
     if find_candidates(text):
         assert pl.Series([text]).str.contains(CLAIMS_TRIGGER).item()
+
+
+@settings(max_examples=300, deadline=None)
+@example(["2x and 3x", "é 2x, ü 30x", "", "xx"])  # ASCII texts (byte offsets) beside others (split pieces)
+@given(texts=st.lists(st.text(alphabet="ab x2.é\u00a0ü€", max_size=40), max_size=6))
+def test_column_spans_are_the_character_offsets_of_the_rust_matches(texts):
+    """ColumnScan.spans reads ASCII texts by byte offsets and the others by split pieces: both give
+    each match's character offsets, in row order."""
+    import re
+
+    from etl.textscan import ColumnScan
+
+    scan = ColumnScan.of(r"\d+x", r"[0-9]+x")
+    got = scan.spans(pl.Series(texts, dtype=pl.Utf8), "\ue000").to_list()
+    assert got == [[offset for m in re.finditer(r"[0-9]+x", t) for offset in m.span()] for t in texts]

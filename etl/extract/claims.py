@@ -806,7 +806,7 @@ def candidate_sentences(frame: pl.DataFrame) -> pl.DataFrame:
     )
     length = pl.element().str.len_chars().cast(pl.Int64)
     piece = pl.col("piece")
-    return (
+    sentences = (
         frame.select("paper_id", piece=pieces)
         .with_columns(
             index=pl.int_ranges(piece.list.len()),
@@ -822,12 +822,11 @@ def candidate_sentences(frame: pl.DataFrame) -> pl.DataFrame:
         )
         # sentences that can hold a claim, and those that frame a comparison for the next ones
         .filter(pl.col("text").str.contains(CLAIMS_TRIGGER) | pl.col("text").str.contains(CARRY_TRIGGER))
-        .with_columns(python_only=pl.col("text").str.contains(PYTHON_ONLY_RE))
-        .with_columns(
-            pl.when(pl.col("python_only")).then(None).otherwise(scan.spans_expr(pl.col("text"), marker)).alias(name)
-            for name, scan in SENTENCE_SCANS.items()
-        )
-        .drop("python_only")
+    )
+    python_only = pl.col("text").str.contains(PYTHON_ONLY_RE)
+    return sentences.with_columns(
+        pl.when(python_only).then(None).otherwise(pl.lit(scan.spans(sentences["text"], marker))).alias(name)
+        for name, scan in SENTENCE_SCANS.items()
     )
 
 

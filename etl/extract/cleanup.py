@@ -111,7 +111,7 @@ def clean_texts(texts: pl.DataFrame) -> tuple[pl.DataFrame, dict[str, Cleaned]]:
         return texts, changed
     (marker,) = unused_characters(needs["abstract"], 1)
     python_only = needs["abstract"].str.contains(PYTHON_ONLY_RE).to_list()
-    rust = needs.select(SCAN.spans_expr(pl.col("abstract"), marker)).to_series().to_list()
+    rust = SCAN.spans(needs["abstract"], marker).to_list()
     for (pid, abstract), spans, slow in zip(needs.iter_rows(), rust, python_only):
         cleaned = clean(abstract, None if slow else spans)
         if cleaned.text != abstract:

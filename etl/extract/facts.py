@@ -395,7 +395,7 @@ def _with_fact_spans(frame: pl.DataFrame, marker: str) -> pl.DataFrame:
     frame = frame.with_row_index("row")
     for name, scan in FACT_SCANS.items():
         scanned = frame.filter(pl.col("both").str.contains(_FACT_TRIGGERS[name]))
-        spans = scanned.select("row", scan.spans_expr(pl.col("both"), marker).alias(name))
+        spans = scanned.select("row").with_columns(scan.spans(scanned["both"], marker).alias(name))
         frame = frame.join(spans, on="row", how="left", maintain_order="left")
     return frame.with_columns(python_only=pl.col("both").str.contains(PYTHON_ONLY_RE))
 
