@@ -6,8 +6,12 @@ the manifest's stage_seconds give the per-stage figures. Further children then t
 refresh` on the same store: one that fills the refresh caches, a no-change one, and one after 1% of
 the abstracts were edited (the edited file is restored afterwards).
 
+``--baseline REF`` also runs the ETL with the code of a git ref (bench/baseline.py), one size at a
+time, old then new, so both figures come from the same run (refresh timings: new code only).
+
 examples:
   python bench/etl_bench.py --quick                 # 10k and 100k
+  python bench/etl_bench.py --sizes 1M --baseline 3ae8245 --no-refresh   # old code beside new at 1M
   python bench/etl_bench.py --sizes 10k 100k 1M     # the full table
   python bench/etl_bench.py --sizes 50k --no-refresh --work /tmp/cb-bench
 """
@@ -25,28 +29,63 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.baseline import baseline_tree, describe  # noqa: E402
 from bench.corpus import parse_size, write_corpus  # noqa: E402
 
 STAGES = ("ingest", "extract", "normalise", "validate", "store")
+#: issue 16, at 1M abstracts on two cores
+TARGET_RATE = 20_000  # abstracts/s end to end
+TARGET_PEAK_MB = 2_500
 
 _CHILD = r"""
-import json, resource, sys, time
+import json, os, subprocess, sys, threading, time
 from pathlib import Path
-sys.path.insert(0, {root!r})
-mode, source, store = sys.argv[1], Path(sys.argv[2]), Path(sys.argv[3])
-t0 = time.perf_counter()
-if mode == "etl":
-    from etl import extract, pipeline
-    manifest = pipeline.run_etl([source], store, extract_fn=extract.extract_all)
-    out = {{"stages": manifest["stage_seconds"], "counts": manifest["counts"]}}
+mode, source, store, root = sys.argv[1], Path(sys.argv[2]), Path(sys.argv[3]), sys.argv[4]
+if mode == "etl":  # the command as a user runs it
+    cmd = [sys.executable, "-m", "etl.cli", "etl", "--store", str(store), "--source", str(source), "--quiet"]
 else:
-    import subprocess
-    claimboard = Path(sys.executable).with_name("claimboard")
-    cmd = [str(claimboard), "refresh", "--store", str(store), "--source", str(source), "--quiet"]
-    proc = subprocess.run(cmd, capture_output=True, text=True)
-    out = {{"exit": proc.returncode, "tail": (proc.stdout + proc.stderr)[-300:]}}
-out["wall"] = time.perf_counter() - t0
-out["peak_rss_mb"] = max(resource.getrusage(who).ru_maxrss for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)) / 1024
+    cmd = [sys.executable, "-m", "etl.cli", "refresh", "--store", str(store), "--source", str(source), "--quiet"]
+
+
+def rss_kb(pid):
+    try:
+        with open(f"/proc/{pid}/status") as status:
+            return next(int(line.split()[1]) for line in status if line.startswith("VmRSS:"))
+    except (OSError, StopIteration):
+        return 0
+
+
+def tree(pid):
+    kids = []
+    try:
+        for task in os.listdir(f"/proc/{pid}/task"):
+            with open(f"/proc/{pid}/task/{task}/children") as children:
+                kids += [int(k) for k in children.read().split()]
+    except OSError:
+        pass
+    return [pid] + [p for k in kids for p in tree(k)]
+
+
+t0 = time.perf_counter()
+proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+peak_total = 0
+def sample():
+    global peak_total
+    while proc.poll() is None:
+        peak_total = max(peak_total, sum(rss_kb(p) for p in tree(proc.pid)))
+        time.sleep(0.1)
+threading.Thread(target=sample, daemon=True).start()
+output = proc.communicate()[0]
+out = {"exit": proc.returncode, "tail": output[-300:], "wall": time.perf_counter() - t0}
+if mode == "etl":
+    if proc.returncode != 0:
+        sys.exit(f"claimboard etl failed ({proc.returncode}):\n{output[-3000:]}")
+    run_id = json.loads((store / "current").read_text())["run_id"]
+    manifest = json.loads((store / "snapshots" / run_id / "manifest.json").read_text())
+    out.update(stages=manifest["stage_seconds"], counts=manifest["counts"])
+import resource
+out["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+out["peak_total_mb"] = peak_total / 1024
 print(json.dumps(out))
 """
 
@@ -54,10 +93,10 @@ print(json.dumps(out))
 WORKERS: int | None = None  # None: the extractor's default (one worker process per core)
 
 
-def _child(mode: str, source: Path, store: Path) -> dict:
-    env = {**os.environ, **({"CLAIMBOARD_EXTRACT_WORKERS": str(WORKERS)} if WORKERS else {})}
+def _child(mode: str, source: Path, store: Path, root: Path = ROOT) -> dict:
+    env = {**os.environ, "PYTHONPATH": str(root), **({"CLAIMBOARD_EXTRACT_WORKERS": str(WORKERS)} if WORKERS else {})}
     proc = subprocess.run(
-        [sys.executable, "-c", _CHILD.format(root=str(ROOT)), mode, str(source), str(store)],
+        [sys.executable, "-c", _CHILD, mode, str(source), str(store), str(root)],
         capture_output=True, text=True, check=False, env=env,
     )
     if proc.returncode != 0:
@@ -103,13 +142,13 @@ def edit_abstracts(source: Path, share: float) -> tuple[Path, bytes, int]:
     return target, original, edited
 
 
-def bench_size(size: int, work: Path, seed: int, refresh: bool) -> dict:
+def bench_size(size: int, work: Path, seed: int, refresh: bool, code: str = "new", root: Path = ROOT) -> dict:
     source = corpus(size, work, seed)
-    store = work / f"store-{size}"
+    store = work / (f"store-{size}" if code == "new" else f"store-{size}-{code}")
     subprocess.run(["rm", "-rf", str(store)], check=True)
-    print("  etl…", flush=True)
-    etl = _child("etl", source, store)
-    row = {"size": size, **etl}
+    print(f"  etl ({code} code)…", flush=True)
+    etl = _child("etl", source, store, root)
+    row = {"size": size, "code": code, **etl}
     if refresh:
         # the first refresh fills the refresh caches (parsed sources, extractions); the second is the no-change one
         print("  refresh (fills its caches)…", flush=True)
@@ -126,9 +165,10 @@ def bench_size(size: int, work: Path, seed: int, refresh: bool) -> dict:
 
 
 def print_table(rows: list[dict]) -> None:
-    head = (f"{'papers':>9} " + " ".join(f"{s:>15}" for s in STAGES)
-            + f" {'end-to-end':>16} {'peak RSS':>9} {'refresh':>8} {'1% edit':>8}")
-    print("\nseconds (abstracts/s) per stage; end to end = sum of stages; peak RSS of the ETL process and its workers;")
+    head = (f"{'code':>4} {'papers':>9} " + " ".join(f"{s:>15}" for s in STAGES)
+            + f" {'end-to-end':>16} {'wall':>7} {'peak RSS':>9} {'all':>8} {'refresh':>8} {'1% edit':>8}")
+    print("\nseconds (abstracts/s) per stage; end to end = sum of stages; wall = `claimboard etl` from start-up to exit;")
+    print("peak RSS = of the largest process (the ETL or a worker); all = peak sum over the ETL and its workers (sampled);")
     print("refresh = wall time of a no-change `claimboard refresh` (after one that filled its caches);")
     print("1% edit = wall time of a refresh after 1% of the abstracts were edited")
     print(head)
@@ -140,9 +180,21 @@ def print_table(rows: list[dict]) -> None:
             sec = row["stages"].get(stage, 0.0)
             cells.append(f"{sec:6.2f} ({n / sec if sec else 0:6.0f})")
         total = sum(row["stages"].values())
-        print(f"{n:>9} " + " ".join(f"{c:>15}" for c in cells)
-              + f" {total:6.2f} ({n / total:7.0f}) {row['peak_rss_mb']:7.0f}MB"
+        print(f"{row.get('code', 'new'):>4} {n:>9} " + " ".join(f"{c:>15}" for c in cells)
+              + f" {total:6.2f} ({n / total:7.0f}) {row['wall']:6.1f}s {row['peak_rss_mb']:7.0f}MB {row['peak_total_mb']:6.0f}MB"
               + f" {_refresh_cell(row.get('refresh')):>8} {_refresh_cell(row.get('refresh_changed')):>8}")
+
+
+def print_targets(rows: list[dict]) -> None:
+    """Issue 16's ETL target, judged on the wall time of the command (start-up and writing included)."""
+    for row in rows:
+        if row["size"] < 1_000_000:
+            continue
+        rate = row["counts"]["papers"] / row["wall"]
+        ok = rate >= TARGET_RATE and row["peak_rss_mb"] < TARGET_PEAK_MB
+        print(f"target at {row['size']:,} abstracts ({row.get('code', 'new')} code): >= {TARGET_RATE:,}/s end to end, "
+              f"peak RSS < {TARGET_PEAK_MB:,} MB: {rate:,.0f}/s ({row['wall']:.0f} s wall), peak RSS "
+              f"{row['peak_rss_mb']:,.0f} MB (all processes {row['peak_total_mb']:,.0f} MB) -> {'reached' if ok else 'not reached'}")
 
 
 def _refresh_cell(run: dict | None) -> str:
@@ -162,6 +214,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--no-refresh", action="store_true", help="skip the refresh timings")
     parser.add_argument("--json", type=Path, help="also write the rows as JSON here")
+    parser.add_argument("--baseline", metavar="REF", help="also run the ETL with the code of this git ref, beside the new")
     parser.add_argument("--workers", type=int, default=None,
                         help="CLAIMBOARD_EXTRACT_WORKERS for the runs (default: one extraction process per core)")
     args = parser.parse_args(argv)
@@ -170,12 +223,18 @@ def main(argv: list[str] | None = None) -> int:
     sizes = args.sizes or ([10_000, 100_000] if args.quick else [10_000, 100_000, 1_000_000])
     args.work.mkdir(parents=True, exist_ok=True)
     refresh = not args.no_refresh and refresh_available()
+    old = baseline_tree(args.baseline) if args.baseline else None
+    if old:
+        print(f"old: {describe(args.baseline)}\nnew: the working tree ({describe('HEAD')})")
     rows = []
     for size in sizes:
         print(f"size {size}…", flush=True)
+        if old:
+            rows.append(bench_size(size, args.work, args.seed, False, "old", old))
         rows.append(bench_size(size, args.work, args.seed, refresh))
-        print_table(rows[-1:])
+        print_table(rows[-2 if old else -1:])
     print_table(rows)
+    print_targets(rows)
     if args.json:
         args.json.write_text(json.dumps(rows, indent=2))
     return 0
