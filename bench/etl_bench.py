@@ -81,8 +81,10 @@ if mode == "etl":
     if proc.returncode != 0:
         sys.exit(f"claimboard etl failed ({proc.returncode}):\n{output[-3000:]}")
     run_id = json.loads((store / "current").read_text())["run_id"]
-    manifest = json.loads((store / "snapshots" / run_id / "manifest.json").read_text())
-    out.update(stages=manifest["stage_seconds"], counts=manifest["counts"])
+    # the run log's record has the store stage's seconds too (the snapshot's manifest is written inside it)
+    records = [json.loads(line) for line in (store / "runs.jsonl").read_text().splitlines() if line.strip()]
+    record = next(r for r in reversed(records) if r.get("run_id") == run_id)
+    out.update(stages=record["stage_seconds"], counts=record["counts"])
 import resource
 out["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
 out["peak_total_mb"] = peak_total / 1024

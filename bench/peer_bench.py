@@ -25,6 +25,7 @@ examples:
   python bench/peer_bench.py                          # ~2 min: synthetic 10k, quantulum3 on gold + 300 of it
   python bench/peer_bench.py --synthetic 0            # gold only
   python bench/peer_bench.py --seed-check --json /tmp/peer.json   # also rerun quantulum3 under seed 1
+  python bench/peer_bench.py --baseline 3ae8245       # also time an older ClaimBoard on the same synthetic abstracts
 """
 
 from __future__ import annotations
@@ -193,6 +194,22 @@ def time_claimboard(frame, runs: int, label: str) -> dict:
     return {"abstracts": frame.height, "seconds": best, "runs": times, "rate": frame.height / best, "set": label}
 
 
+def time_baseline(ref: str, frame, runs: int, peer_rate: float) -> dict:
+    """The extractor of git ref ``ref`` on the same frame, in a fresh child process with one worker."""
+    import tempfile
+
+    from bench.baseline import baseline_tree, describe
+    from bench.extract_bench import run_child
+
+    progress(f"ClaimBoard at {ref}: extract_all on the synthetic frame…")
+    with tempfile.TemporaryDirectory(prefix="peer-baseline-") as work:
+        source = Path(work) / "papers.parquet"
+        frame.write_parquet(source)
+        old = run_child(baseline_tree(ref), source, Path(work) / "old", 1, runs)
+    rate = frame.height / old["wall"]
+    return {"ref": describe(ref), "rate": rate, "ratio": rate / peer_rate}
+
+
 # ───────────────────────────── quantulum3 ─────────────────────────────
 
 
@@ -333,6 +350,9 @@ def print_report(res: dict) -> None:
         cbs, qts = cb["speed_synthetic"], qt["speed_synthetic"]
         print(f"  synthetic: bench/corpus.py --size {syn} (seed {res['synthetic_seed']}): ClaimBoard all {cbs['abstracts']:,} "
               f"in {cbs['seconds']:.3f}s; quantulum3 a sample of {qts['abstracts']} of them in {qts['seconds']:.1f}s")
+    if res.get("baseline"):
+        b = res["baseline"]
+        print(f"  old code ({b['ref']}): {b['rate']:,.0f} abstracts/s on the same synthetic abstracts, {b['ratio']:,.0f}x quantulum3")
     headline = res.get("ratio_synthetic") or g
     met = headline >= TARGET_RATIO and cb["score"]["f1"] > qt["score"]["f1"]
     print(f"target (>= {TARGET_RATIO:,.0f}x quantulum3's abstracts/s and a higher claim F1): "
@@ -390,6 +410,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--quick", action="store_true", help="smaller sets and one timing run (about a minute)")
     parser.add_argument("--seed-check", action="store_true",
                         help="also run quantulum3 on the gold under PYTHONHASHSEED=1 and compare")
+    parser.add_argument("--baseline", metavar="REF",
+                        help="also time the extractor of this git ref on the synthetic abstracts (a child process, one worker)")
     parser.add_argument("--json", type=Path, metavar="PATH", help="also write the results as JSON here")
     parser.add_argument("--_dump-quantulum", dest="dump_quantulum", type=Path, help=argparse.SUPPRESS)
     return parser
@@ -448,6 +470,8 @@ def main(argv: list[str] | None = None) -> int:
     }
     if "speed_synthetic" in cb and "speed_synthetic" in qt:
         res["ratio_synthetic"] = cb["speed_synthetic"]["rate"] / qt["speed_synthetic"]["rate"]
+        if args.baseline:
+            res["baseline"] = time_baseline(args.baseline, papers_frame(syn_papers), runs, qt["speed_synthetic"]["rate"])
     if args.seed_check:
         res["seed_check"] = seed_check(args.gold, "1" if res["hash_seed"] != "1" else "2", gold, qt_raw, qt_claims)
     print_report(res)

@@ -131,15 +131,20 @@ class CachedExtractor:
     def __call__(self, papers: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
         keys = papers.select("paper_id", "content_hash")
         cached = (self._load() if self.reuse else self._empty()).join(keys, on="content_hash", how="semi")
-        todo = papers.join(cached, on="content_hash", how="anti").unique("content_hash", maintain_order=True)
-        # extraction uses paper_id only as a row key: keyed by content hash, its rows are reusable as they are
-        claims, facts = self.extract_fn(todo.with_columns(paper_id=pl.col("content_hash")))
-        rows = pl.concat([cached, pack_extraction(claims, facts)])
+        # extraction uses paper_id only as a row key: keyed by content hash, its rows are reusable
+        # as they are; only the columns it reads are carried (the other columns of a million papers
+        # would be copied by the joins)
+        texts = papers.select(pl.col("content_hash").alias("paper_id"), "title", "abstract")
+        todo = texts.join(cached, left_on="paper_id", right_on="content_hash", how="anti").unique("paper_id", maintain_order=True)
+        self.reused, self.extracted = cached.height, todo.height
+        packed = pack_extraction(*self.extract_fn(todo))  # the extracted frames are dropped once packed
+        del texts, todo
+        rows = pl.concat([cached, packed])
+        del packed
         write_cache_file(self.path, rows.write_parquet)
         for stale in self.path.parent.glob("extract-*.parquet"):
             if stale != self.path:
                 stale.unlink(missing_ok=True)
-        self.reused, self.extracted = cached.height, todo.height
         return unpack_extraction(rows, keys)
 
     def _load(self) -> pl.DataFrame:
