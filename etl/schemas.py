@@ -140,14 +140,17 @@ class ClaimSchema(pa.DataFrameModel):
 
 
 class ClaimInAbstractSchema(ClaimSchema):
-    """A claim checked against its paper's abstract: the offsets must point at the text."""
+    """A claim checked against its paper's abstract: the offsets must point at the text.
 
-    abstract: str
+    ``text_at_offsets`` is abstract[start:end] (``etl.validate.text_at_offsets``), cut before the
+    check so the claims never carry a copy of their papers' abstracts.
+    """
+
+    text_at_offsets: str
 
     @pa.dataframe_check(error="abstract[start:end] == text")
     def offsets_point_at_text(cls, data: PolarsData) -> pl.LazyFrame:
-        span = pl.col("abstract").str.slice(pl.col("start"), pl.col("end") - pl.col("start"))
-        return data.lazyframe.select(span == pl.col("text"))
+        return data.lazyframe.select(pl.col("text_at_offsets") == pl.col("text"))
 
     class Config:
         strict = False
