@@ -8,6 +8,8 @@ current.
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import time
 import traceback
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -56,7 +58,28 @@ class StageClock:
         try:
             yield
         finally:
+            release_freed_memory()
             self.seconds[name] = round(self.seconds.get(name, 0.0) + time.perf_counter() - t0, 4)
+
+
+def _malloc_trim() -> Callable[[int], int] | None:
+    try:
+        return ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").malloc_trim
+    except (OSError, AttributeError):  # not glibc: nothing to trim
+        return None
+
+
+_MALLOC_TRIM = _malloc_trim()
+
+
+def release_freed_memory() -> None:
+    """Hand the C heap's free pages back to the system after a stage (glibc's ``malloc_trim``).
+
+    What a stage freed stays in the process otherwise, and the next stage's peak stacks on it:
+    about 0.1 GB per 333k abstracts after ingest. A no-op where the C library has no malloc_trim.
+    """
+    if _MALLOC_TRIM is not None:
+        _MALLOC_TRIM(0)
 
 
 @dataclass(frozen=True)
