@@ -82,6 +82,8 @@ HARDWARE = ["A100", "H100", "V100", "A10G", "L40S", "RTX 4090", "TPU v4", "TPU v
             "CPU", "FPGA", "Ascend NPU", "Jetson Orin"]
 BASELINES = ["vLLM", "TGI", "DeepSpeed", "Megatron-LM", "FlashAttention-2", "PyTorch", "TensorRT-LLM", "FasterTransformer",
              "llama.cpp", "ZeRO", "HuggingFace Transformers", "SGLang", "GPU", "CPU", "A100", "H100"]
+BASELINE_KINDS = {"GPU": "hardware", "CPU": "hardware", "A100": "hardware", "H100": "hardware", "ZeRO": "method",
+                  "FlashAttention-2": "method"}
 SIZES_B = [0.125, 0.35, 1.3, 2.7, 7, 8, 13, 14, 30, 34, 40, 65, 70, 72, 175, 405, 540, 1000]
 GPUS = [1, 1, 1, 2, 4, 8, 8, 8, 16, 32, 64, 128, 256, 512, 1024, 2048]
 
@@ -149,15 +151,29 @@ def synthesize(base, claims_n: int, seed: int) -> dict[str, pl.DataFrame]:
         kept = pl.Series(rng.random(m) < keep)
         return pl.when(pl.col(column).is_null() | kept).then(pl.col(column)).otherwise(choice)
 
+    def replaced_list(column: str, values: list, keep: float) -> pl.Expr:
+        """The original list with probability ``keep`` (and always when empty), else a one-value list."""
+        choice = pl.Series([[v] for v in values], dtype=base.claims.schema[column])[rng.integers(0, len(values), m)]
+        kept = pl.Series(rng.random(m) < keep)
+        return pl.when((pl.col(column).list.len() == 0).fill_null(True) | kept).then(pl.col(column)).otherwise(choice)
+
     factor = pl.Series(np.exp(rng.normal(0, 0.35, m)))
     claims = claims.with_columns(
         claim_id=vary("claim_id", pl.Series(claim_copy)),
         paper_id=vary("paper_id", pl.Series(claim_copy)),
         multiplier=(pl.col("multiplier") * factor).clip(1e-3, 1e6).round(4),
-        model_size_params=replaced("model_size_params", [s * 1e9 for s in SIZES_B], 0.3),
-        gpu_count=replaced("gpu_count", GPUS, 0.3),
-        hardware=replaced("hardware", HARDWARE, 0.3),
+        model_sizes=replaced_list("model_sizes", [s * 1e9 for s in SIZES_B], 0.3),
+        gpu_counts=replaced_list("gpu_counts", GPUS, 0.3),
+        hardware=replaced_list("hardware", HARDWARE, 0.3),
         baseline=replaced("baseline", BASELINES, 0.4),
+    )
+    # the canonical baselines follow a replaced baseline (one name, of its kind)
+    kinds = pl.Series([BASELINE_KINDS.get(b, "system") for b in BASELINES])
+    claims = claims.with_columns(
+        baselines=pl.when(pl.col("baseline").is_in(BASELINES)).then(pl.concat_list("baseline")).otherwise("baselines"),
+        baseline_kinds=pl.when(pl.col("baseline").is_in(BASELINES))
+        .then(pl.concat_list(pl.col("baseline").replace_strict(BASELINES, kinds.to_list(), default="system")))
+        .otherwise("baseline_kinds"),
     )
     return {"papers": papers, "claims": claims, "facts": facts, "quarantine": base.quarantine}
 
