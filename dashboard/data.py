@@ -7,6 +7,14 @@ pointer at most once per second, so a newly published snapshot is picked up with
 and several gunicorn workers share nothing but the files. The cache reads only the columns the
 dashboard shows (no abstracts) and only the first quarantined rows.
 
+A Board from the snapshot's memory-mapped view files keeps only the columns every claim is
+read in mapped for good (``HOT_CLAIM_COLUMNS``: what filters, counts, colours, sort ranks and the
+baselines' statistics read; ``HOT_PAPER_COLUMNS``). ``board.claims`` / ``board.papers`` (every
+column: the long texts, the search text, the rest of a claim's fields) map the files anew on each
+access: a view gathers from them the rows it shows and drops them, and their pages leave the
+worker's resident set with the mapping. So what a worker keeps resident is bounded by the hot
+columns, not by the long texts its requests have touched.
+
 Views never copy the whole claims frame: ``Board.select(filters)`` evaluates the filter as one
 Polars expression over the cached frame and keeps only the matching row numbers (a
 ``Selection``); a view then gathers the few columns it needs, or a sample, or one table page.
@@ -18,23 +26,25 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import io
 import os
 import threading
 import time
+import weakref
 from collections import OrderedDict
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass, field
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 import polars as pl
 
-from dashboard.filters import PREVIOUS, Context, Filters
+from dashboard.filters import PREVIOUS, Contains, Context, Filters, NewSince
 from etl.store import (
     CLAIM_PAPER_COLUMNS,
     FACT_COLUMNS,
     PAPER_COLUMNS,
+    RANK_COLUMNS,
     TABLES,
     Snapshot,
     SnapshotStore,
@@ -42,7 +52,9 @@ from etl.store import (
     claims_view,
     current_run_id,
     list_snapshots,
+    open_views,
     papers_view,
+    read_views,
 )
 
 __all__ = ["CLAIM_PAPER_COLUMNS", "FACT_COLUMNS", "PAPER_COLUMNS", "Board", "Selection", "SnapshotCache",
@@ -53,9 +65,14 @@ READ_COLUMNS: dict[str, list[str] | None] = {"papers": PAPER_COLUMNS, "claims": 
                                              "quarantine": None}
 QUARANTINE_ROWS = 200  # quarantined rows the header lists (the count is always exact)
 SELECTIONS_KEPT = 8  # filtered row-number sets kept per worker (at most 4 MB each at 1M claims)
-#: Board.memo keys whose values the mapped papers view carries precomputed (column), shared by
-#: every worker instead of computed per worker: "paper_search" is views.paper_search_text's
-PRECOMPUTED_PAPER_MEMOS = {"paper_search": "search"}
+MASKS_KEPT = 8  # text-search matches kept per worker (a 125 KB bitmap each at 1M claims)
+#: the claims columns a mapped Board keeps mapped for good (read over every claim by filters,
+#: counts, colours, sort ranks and the baselines' statistics); the others are mapped per request
+HOT_CLAIM_COLUMNS = ["paper_id", "paper_no", "metric", "multiplier", "better", "published", "is_systems", "baseline",
+                     "baselines", "baseline_kinds", "hardware", "model_sizes", "gpu_counts", "warning",
+                     *RANK_COLUMNS.values()]
+HOT_PAPER_COLUMNS = ["is_systems"]  # the header's count (the papers' row count comes with any column)
+PAPER_SEARCH = "search"  # the mapped papers view's precomputed compare-box text (views.paper_search_text)
 
 
 def read_snapshot(store: Path, run_id: str) -> tuple[Snapshot, int]:
@@ -102,9 +119,18 @@ def load_board(store: Path, run_id: str) -> Board:
         snapshot = Snapshot(run_id=run_id, path=snapshots.path(run_id), manifest=snapshots.manifest(run_id),
                             papers=views["papers"].clear(), claims=views["claims"].clear(), facts=pl.DataFrame(),
                             quarantine=quarantine)
+        files = open_views(snapshots.path(run_id))
     except (OSError, ValueError, pl.exceptions.PolarsError) as err:
         raise StoreError(f"snapshot {run_id} in {store} cannot be loaded: {err}") from err
-    return Board.from_views(store, snapshot, views, quarantined)
+    return Board.from_views(store, snapshot, views, quarantined, files)
+
+
+def _close_all(fds: list[int]) -> None:
+    for fd in fds:
+        try:
+            os.close(fd)
+        except OSError:
+            pass
 
 
 #: what the dashboard derives from the claims' list columns when it needs one value per claim
@@ -127,13 +153,22 @@ def run_date(run_id: str) -> dt.date:
     return dt.datetime.strptime(run_id[:8], "%Y%m%d").date()
 
 
-@lru_cache(maxsize=8)
-def snapshot_paper_ids(store: Path, run_id: str) -> frozenset[str]:
-    """Paper ids of a published (hence immutable) snapshot."""
+def snapshot_paper_ids(store: Path, run_id: str) -> pl.Series:
+    """Paper ids of a published (hence immutable) snapshot (read when asked: a Board keeps only
+    the "new since" match it computes from them)."""
     try:
-        return frozenset(SnapshotStore(store).read("papers", columns=["paper_id"], run_id=run_id)["paper_id"].to_list())
+        return SnapshotStore(store).read("papers", columns=["paper_id"], run_id=run_id)["paper_id"]
     except StoreError as err:
         raise StoreError(f"snapshot {run_id} cannot be read: {err}") from err
+
+
+def detached(frame: pl.DataFrame) -> pl.DataFrame:
+    """A copy of a (small) frame that shares no buffer with a mapped file: a frame kept past the
+    request (a memo) must not keep a per-request mapping, and the pages it touched, alive."""
+    buffer = io.BytesIO()
+    frame.write_ipc(buffer, compat_level=pl.CompatLevel.oldest())  # large strings: written compact
+    buffer.seek(0)
+    return pl.read_ipc(buffer)
 
 
 def baseline_run(run_ids: list[str], current: str, since: str | dt.date) -> str | None:
@@ -156,23 +191,23 @@ class Selection:
 
     @property
     def height(self) -> int:
-        return self.board.claims.height if self.index is None else len(self.index)
+        return self.board.hot_claims.height if self.index is None else len(self.index)
 
     def is_empty(self) -> bool:
         return self.height == 0
 
     def frame(self, columns: list[str] | None = None) -> pl.DataFrame:
         """These claims (every column, or only ``columns``), in snapshot order."""
-        claims = self.board.claims if columns is None else self.board.claims.select(columns)
+        claims = self.board.claims if columns is None else self.board.claim_frame(columns).select(columns)
         return claims if self.index is None else claims[self.index]
 
     def column(self, name: str) -> pl.Series:
-        series = self.board.claims[name]
+        series = self.board.claim_frame([name])[name]
         return series if self.index is None else series.gather(self.index)
 
     def where(self, condition: pl.Expr) -> Selection:
         """The rows of this selection that also satisfy ``condition``."""
-        claims = self.board.claims
+        claims = self.board.claim_frame(condition.meta.root_names())
         if self.index is not None:
             names = sorted(set(condition.meta.root_names())) or claims.columns[:1]
             claims = claims.select(names)[self.index]
@@ -192,26 +227,34 @@ class Selection:
     def papers(self) -> int:
         """How many distinct papers these claims come from."""
         if self.index is None:
-            return self.board.memo("papers", lambda: self.board.claims["paper_no"].n_unique())
+            return self.board.memo("papers", lambda: self.board.hot_claims["paper_no"].n_unique())
         return self.column("paper_no").n_unique()
 
     def flagged(self) -> int:
         """How many of these claims carry a warning."""
         if self.index is None:
-            return self.board.memo("flagged", lambda: self.board.claims["warning"].is_not_null().sum())
+            return self.board.memo("flagged", lambda: self.board.hot_claims["warning"].is_not_null().sum())
         return int(self.column("warning").is_not_null().sum())
 
 
 @dataclass(frozen=True)
 class Board:
-    """The current snapshot, prepared for every view. Read-only (``memo`` only adds derived values)."""
+    """The current snapshot, prepared for every view. Read-only (``memo`` only adds derived values).
+
+    ``hot_claims`` / ``hot_papers``: the frames kept for good (every column when built from
+    Parquet; ``HOT_CLAIM_COLUMNS`` / ``HOT_PAPER_COLUMNS`` of the mapped view files). ``claims`` /
+    ``papers``: every column (from the mapped files: a fresh mapping per access, gone with the frame).
+    """
 
     store: Path
     snapshot: Snapshot
-    claims: pl.DataFrame
-    papers: pl.DataFrame
+    hot_claims: pl.DataFrame
+    hot_papers: pl.DataFrame
     quarantined: int = 0  # rows in the snapshot's quarantine (``snapshot.quarantine`` may be only the head)
+    views_dir: Path | None = None  # the snapshot directory whose view files ``claims`` / ``papers`` map
+    view_files: dict = field(default_factory=dict, compare=False, repr=False)  # kind -> open descriptor
     _memo: dict = field(default_factory=dict, compare=False, repr=False)
+    _masks: OrderedDict = field(default_factory=OrderedDict, compare=False, repr=False)
     _memo_locks: dict = field(default_factory=dict, compare=False, repr=False)
     _selections: OrderedDict = field(default_factory=OrderedDict, compare=False, repr=False)
     _lock: Any = field(default_factory=threading.RLock, compare=False, repr=False)
@@ -224,19 +267,86 @@ class Board:
         papers = papers_view(snapshot.papers, snapshot.facts)
         slim = dataclasses.replace(snapshot, papers=snapshot.papers.clear(), claims=snapshot.claims.clear(),
                                    facts=snapshot.facts.clear())
-        return cls(store=store, snapshot=slim, claims=claims, papers=papers,
+        return cls(store=store, snapshot=slim, hot_claims=claims, hot_papers=papers,
                    quarantined=snapshot.quarantine.height if quarantined is None else quarantined)
 
     @classmethod
-    def from_views(cls, store: Path, snapshot: Snapshot, views: dict[str, pl.DataFrame], quarantined: int) -> Board:
+    def from_views(cls, store: Path, snapshot: Snapshot, views: dict[str, pl.DataFrame], quarantined: int,
+                   files: dict[str, int] | None = None) -> Board:
         """The Board of a snapshot's memory-mapped view files (``etl.store.mapped``): no copy is
-        made; the precomputed search texts become memo entries."""
-        papers = views["papers"]
-        board = cls(store=store, snapshot=snapshot, claims=views["claims"],
-                    papers=papers.drop(list(PRECOMPUTED_PAPER_MEMOS.values())), quarantined=quarantined)
-        for key, column in PRECOMPUTED_PAPER_MEMOS.items():
-            board._memo[key] = papers[column]
+        made; the hot columns stay mapped, the others are mapped again when asked for (through
+        ``files``, open descriptors of the view files the Board closes when it goes, so a snapshot
+        pruned meanwhile is still read)."""
+        claims, papers = views["claims"], views["papers"]
+        board = cls(store=store, snapshot=snapshot,
+                    hot_claims=claims.select([c for c in HOT_CLAIM_COLUMNS if c in claims.columns]),
+                    hot_papers=papers.select([c for c in HOT_PAPER_COLUMNS if c in papers.columns]),
+                    quarantined=quarantined, views_dir=Path(snapshot.path), view_files=dict(files or {}))
+        board._memo["claim_columns"] = claims.columns
+        if files:
+            weakref.finalize(board, _close_all, list(files.values()))
         return board
+
+    def _mapped(self, kind: str) -> pl.DataFrame:
+        try:
+            frames = read_views(self.views_dir, (kind,), self.view_files or None)
+        except (OSError, ValueError, pl.exceptions.PolarsError) as err:
+            raise StoreError(f"view files of snapshot {self.run_id}: {err}") from err
+        if frames is None:
+            raise StoreError(f"the view files of snapshot {self.run_id} changed or went away")
+        return frames[kind]
+
+    @property
+    def claims(self) -> pl.DataFrame:
+        """Every claims column (``claims_view``). From mapped view files, a fresh mapping: take the
+        rows needed and drop it (a frame kept longer keeps the pages it touched resident)."""
+        return self._mapped("claims") if self.views_dir is not None else self.hot_claims
+
+    @property
+    def papers(self) -> pl.DataFrame:
+        """Every papers column (``papers_view``); from mapped view files, a fresh mapping (as ``claims``)."""
+        if self.views_dir is None:
+            return self.hot_papers
+        return self._mapped("papers").drop(PAPER_SEARCH, strict=False)
+
+    @property
+    def claim_columns(self) -> list[str]:
+        return self._memo.get("claim_columns") or self.hot_claims.columns
+
+    def claim_frame(self, columns: Iterable[str]) -> pl.DataFrame:
+        """A claims frame holding ``columns``: the hot one when it has them all, else ``claims``."""
+        return self.hot_claims if set(columns) <= set(self.hot_claims.columns) else self.claims
+
+    def paper_search(self) -> pl.Series | None:
+        """The mapped papers view's precomputed compare-box text (a fresh mapping); None from Parquet."""
+        if self.views_dir is None:
+            return None
+        papers = self._mapped("papers")
+        return papers[PAPER_SEARCH] if PAPER_SEARCH in papers.columns else None
+
+    def precomputed(self, kind: Any, value: Any) -> pl.Series | None:
+        """The rows (a Boolean mask over the claims) a filter kind keeps, when the Board computes
+        them itself rather than an expression over ``hot_claims``: the text search when its text is
+        not a hot column, and "new since" (the earlier snapshot's ids are read, compared, dropped)."""
+        if isinstance(kind, Contains) and kind.column not in self.hot_claims.columns:
+            key = (kind.column, value.lower())
+            with self._lock:
+                if key in self._masks:
+                    self._masks.move_to_end(key)
+                    return self._masks[key]
+            mask = self.claims.select(kind.expr(value, Context())).to_series()
+            with self._lock:
+                self._masks[key] = mask
+                while len(self._masks) > MASKS_KEPT:
+                    self._masks.popitem(last=False)
+            return mask
+        if isinstance(kind, NewSince):
+            previous = baseline_run(list_snapshots(self.store), self.run_id, value)
+            if previous is None:  # no earlier snapshot: every paper is new
+                return pl.repeat(True, self.hot_claims.height, eager=True)
+            return self.memo(("new", previous), lambda: self.claim_frame([kind.column]).select(
+                ~pl.col(kind.column).is_in(snapshot_paper_ids(self.store, previous).implode())).to_series())
+        return None
 
     def abstracts(self, paper_ids: list[str]) -> dict[str, str | None]:
         """The abstracts of a few papers, read on demand from the snapshot (never held)."""
@@ -274,12 +384,12 @@ class Board:
     def extractor_version(self) -> str:
         return str(self.snapshot.manifest.get("extractor_version", "unknown"))
 
-    def known_paper_ids(self, since: str | dt.date) -> frozenset[str]:
+    def known_paper_ids(self, since: str | dt.date) -> pl.Series | list[str]:
         previous = baseline_run(list_snapshots(self.store), self.run_id, since)
-        return snapshot_paper_ids(self.store, previous) if previous else frozenset()
+        return snapshot_paper_ids(self.store, previous) if previous else []
 
     def context(self) -> Context:
-        return Context(known_paper_ids=self.known_paper_ids)
+        return Context(known_paper_ids=self.known_paper_ids, precomputed=self.precomputed)
 
     def select(self, filters: Filters) -> Selection:
         """The claims a view with these filters shows, as row numbers (the last few are kept)."""
@@ -292,7 +402,8 @@ class Board:
                 self._selections.move_to_end(active)
                 return Selection(self, index)
         expression = filters.expression(self.context())
-        index = self.claims.lazy().with_row_index("_row").filter(expression).select("_row").collect()["_row"]
+        claims = self.claim_frame(expression.meta.root_names())
+        index = claims.lazy().with_row_index("_row").filter(expression).select("_row").collect()["_row"]
         with self._lock:
             self._selections[active] = index
             while len(self._selections) > SELECTIONS_KEPT:
@@ -307,19 +418,25 @@ class Board:
         """Distinct non-null values of a claims column (of its lists' values for a list column:
         ``baselines``, ``hardware``), most frequent first."""
         def compute() -> list[str]:
+            claims = self.claim_frame([column])
             values = pl.col(column)
-            if isinstance(self.claims.schema[column], pl.List):
+            if isinstance(claims.schema[column], pl.List):
                 values = values.explode()
-            counts = self.claims.select(values.drop_nulls().value_counts(sort=True)).unnest(column)
+            counts = claims.select(values.drop_nulls().value_counts(sort=True)).unnest(column)
             return counts.sort(["count", column], descending=[True, False])[column].to_list()
 
         return self.memo(("options", column), compute)
 
     def sort_rank(self, column: str) -> pl.Series:
         """Dense rank (UInt32, nulls stay null) of a claims column, or of a value derived from it
-        (``derived_column``: a list column sorts by its largest or first value), for paging sorted tables."""
-        return self.memo(("rank", column),
-                         lambda: self.claims.select(derived_column(column)).to_series().rank("dense").cast(pl.UInt32))
+        (``derived_column``: a list column sorts by its largest or first value), for paging sorted tables.
+        The long texts' ranks come with the view (``RANK_COLUMNS``: shared, never computed here)."""
+        ranked = RANK_COLUMNS.get(column)
+        if ranked in self.hot_claims.columns:
+            return self.hot_claims[ranked]
+        expression = derived_column(column)
+        return self.memo(("rank", column), lambda: self.claim_frame(expression.meta.root_names()).select(
+            expression).to_series().rank("dense").cast(pl.UInt32))
 
     def snapshot_dates(self) -> list[tuple[str, dt.date]]:
         """(run id, date) of each snapshot before the current one, newest first."""

@@ -16,7 +16,7 @@ import plotly.graph_objects as go
 import polars as pl
 
 from dashboard import figures
-from dashboard.data import Board, Selection
+from dashboard.data import Board, Selection, detached
 from dashboard.filters import KEEP, MAX_PAPERS, MAX_SORT, MAX_TEXT, SORTABLE, X_AXES, Filters, Span, format_params
 
 TABLE_PAGE_SIZE = 25
@@ -117,7 +117,7 @@ def landscape_view(board: Board, filters: Filters, selection: Selection, title: 
         filters.color, plottable.frame(["hardware", "baseline", "baselines"]).select(figures.colour_source(filters.color)))
     sampled = figures.sample_note(shown.height, plottable.height) if shown.height < plottable.height else None
     notes = unknown_notes(board, filters, selection, plottable)
-    rows = shown.frame(figures.LANDSCAPE_COLUMNS + [c for c in figures.LINK_COLUMNS if c in board.claims.columns])
+    rows = shown.frame(figures.LANDSCAPE_COLUMNS + [c for c in figures.LINK_COLUMNS if c in board.claim_columns])
     if filters.x in ("model_size", "gpus"):
         several = rows.filter(pl.col(x_column).list.unique().list.len() > 1).height
         if several:
@@ -419,22 +419,31 @@ def csv_rows(rows: pl.DataFrame) -> pl.DataFrame:
 # ---------------------------------------------------------------- the compare box
 
 
-def most_upvoted(papers: pl.DataFrame, limit: int = PAPER_OPTIONS) -> pl.DataFrame:
-    """The ``limit`` papers with the most upvotes (unknown counts last, ties by id)."""
-    ranked = papers.select("paper_id", "system", "title", "upvotes").with_columns(votes=pl.col("upvotes").fill_null(-1))
-    return ranked.top_k(limit, by=["votes", "paper_id"], reverse=[False, True]).sort(
-        ["votes", "paper_id"], descending=[True, False]).drop("votes")
+def most_upvoted(papers: pl.DataFrame, limit: int = PAPER_OPTIONS, where: pl.Expr | None = None) -> pl.DataFrame:
+    """The ``limit`` papers (of those ``where`` keeps) with the most upvotes (unknown counts last,
+    ties by id). Ranked on the id and the votes alone, then only those rows are gathered."""
+    ranked = papers.lazy().with_row_index("_row")
+    if where is not None:
+        ranked = ranked.filter(where)
+    ranked = ranked.select("_row", "paper_id", votes=pl.col("upvotes").fill_null(-1))
+    top = ranked.top_k(limit, by=["votes", "paper_id"], reverse=[False, True]).sort(
+        ["votes", "paper_id"], descending=[True, False]).collect()
+    return papers.select("paper_id", "system", "title", "upvotes")[top["_row"]]
 
 
 def paper_search_text(board: Board) -> pl.Series:
-    """Lower-case "title system" of every paper (once per snapshot), for the compare box."""
+    """Lower-case "title system" of every paper, for the compare box: the mapped view's column
+    (mapped for this request), else computed once per snapshot."""
+    search = board.paper_search()
+    if search is not None:
+        return search
     return board.memo("paper_search", lambda: board.papers.select(
         pl.concat_str(["title", "system"], separator=" ", ignore_nulls=True).str.to_lowercase()).to_series())
 
 
 def default_paper_options(board: Board) -> pl.DataFrame:
     """What the compare box lists before anything is typed: the most upvoted systems papers."""
-    return board.memo("paper_options", lambda: most_upvoted(board.papers.filter(pl.col("is_systems"))))
+    return board.memo("paper_options", lambda: detached(most_upvoted(board.papers, where=pl.col("is_systems"))))
 
 
 def paper_options(board: Board | None, typed: str | None, selected: list | None) -> list[dict]:
@@ -446,7 +455,7 @@ def paper_options(board: Board | None, typed: str | None, selected: list | None)
     chosen = papers.filter(pl.col("paper_id").is_in(selected)) if selected else papers.clear()
     needle = (typed if isinstance(typed, str) else "").strip().lower()[:MAX_TEXT]
     if needle:
-        matches = most_upvoted(papers.filter(paper_search_text(board).str.contains(needle, literal=True)))
+        matches = most_upvoted(papers, where=pl.lit(paper_search_text(board).str.contains(needle, literal=True)))
     else:
         matches = default_paper_options(board)
     options = pl.concat([chosen.select(matches.columns), matches]).unique("paper_id", keep="first", maintain_order=True)
@@ -504,7 +513,7 @@ def warning_kinds(board: Board) -> list[tuple[str, int]]:
         if isinstance(recorded, dict) and recorded:
             pairs = [(str(k), int(v)) for k, v in recorded.items() if isinstance(v, int | float) and v > 0]
         else:
-            counted = board.claims["warning"].drop_nulls().value_counts()
+            counted = board.hot_claims["warning"].drop_nulls().value_counts()
             pairs = [(str(k), int(v)) for k, v in counted.iter_rows()]
         return sorted(pairs, key=lambda kv: (-kv[1], kv[0]))
 
@@ -517,10 +526,10 @@ def last_run(runs: list[dict]) -> dict | None:
 
 def header_counts(board: Board) -> list[tuple[str, str]]:
     def compute() -> list[tuple[str, str]]:
-        papers = board.papers
+        papers = board.hot_papers
         return [
             ("papers", f"{papers.height:,}"),
-            ("claims", f"{board.claims.height:,}"),
+            ("claims", f"{board.hot_claims.height:,}"),
             ("systems papers", f"{int(papers['is_systems'].sum()):,}"),
             ("flagged claims", f"{board.select(Filters()).flagged():,}"),
             ("quarantined", f"{board.quarantined:,}"),
