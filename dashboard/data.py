@@ -68,9 +68,10 @@ SELECTIONS_KEPT = 8  # filtered row-number sets kept per worker (at most 4 MB ea
 MASKS_KEPT = 8  # text-search matches kept per worker (a 125 KB bitmap each at 1M claims)
 #: the claims columns a mapped Board keeps mapped for good (read over every claim by filters,
 #: counts, colours, sort ranks and the baselines' statistics); the others are mapped per request
-HOT_CLAIM_COLUMNS = ["paper_id", "paper_no", "metric", "multiplier", "better", "published", "is_systems", "baseline",
-                     "baselines", "baseline_kinds", "hardware", "model_sizes", "gpu_counts", "warning",
-                     *RANK_COLUMNS.values()]
+#: (not ``paper_id``: the compared papers' filter and "new since" read it per request or once;
+#: not ``warning``: what is counted of it is whether there is one, kept as a bitmap per worker)
+HOT_CLAIM_COLUMNS = ["paper_no", "metric", "multiplier", "better", "published", "is_systems", "baseline",
+                     "baselines", "baseline_kinds", "hardware", "model_sizes", "gpu_counts", *RANK_COLUMNS.values()]
 HOT_PAPER_COLUMNS = ["is_systems"]  # the header's count (the papers' row count comes with any column)
 PAPER_SEARCH = "search"  # the mapped papers view's precomputed compare-box text (views.paper_search_text)
 
@@ -232,9 +233,8 @@ class Selection:
 
     def flagged(self) -> int:
         """How many of these claims carry a warning."""
-        if self.index is None:
-            return self.board.memo("flagged", lambda: self.board.hot_claims["warning"].is_not_null().sum())
-        return int(self.column("warning").is_not_null().sum())
+        flagged = self.board.flagged_mask()
+        return int(flagged.sum() if self.index is None else flagged.gather(self.index).sum())
 
 
 @dataclass(frozen=True)
@@ -316,6 +316,10 @@ class Board:
     def claim_frame(self, columns: Iterable[str]) -> pl.DataFrame:
         """A claims frame holding ``columns``: the hot one when it has them all, else ``claims``."""
         return self.hot_claims if set(columns) <= set(self.hot_claims.columns) else self.claims
+
+    def flagged_mask(self) -> pl.Series:
+        """Whether each claim carries a warning (a bitmap, computed once per snapshot)."""
+        return self.memo("flagged", lambda: self.claim_frame(["warning"])["warning"].is_not_null())
 
     def paper_search(self) -> pl.Series | None:
         """The mapped papers view's precomputed compare-box text (a fresh mapping); None from Parquet."""

@@ -513,7 +513,7 @@ def warning_kinds(board: Board) -> list[tuple[str, int]]:
         if isinstance(recorded, dict) and recorded:
             pairs = [(str(k), int(v)) for k, v in recorded.items() if isinstance(v, int | float) and v > 0]
         else:
-            counted = board.hot_claims["warning"].drop_nulls().value_counts()
+            counted = board.claim_frame(["warning"])["warning"].drop_nulls().value_counts()
             pairs = [(str(k), int(v)) for k, v in counted.iter_rows()]
         return sorted(pairs, key=lambda kv: (-kv[1], kv[0]))
 
