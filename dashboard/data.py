@@ -69,8 +69,9 @@ MASKS_KEPT = 8  # text-search matches kept per worker (a 125 KB bitmap each at 1
 #: the claims columns a mapped Board keeps mapped for good (read over every claim by filters,
 #: counts, colours, sort ranks and the baselines' statistics); the others are mapped per request
 #: (not ``paper_id``: the compared papers' filter and "new since" read it per request or once;
-#: not ``warning``: what is counted of it is whether there is one, kept as a bitmap per worker)
-HOT_CLAIM_COLUMNS = ["paper_no", "metric", "multiplier", "better", "published", "is_systems", "baseline",
+#: not ``warning``: what is counted of it is whether there is one, kept as a bitmap per worker;
+#: not ``baseline``: only colouring by baseline reads it whole, and its sort rank is made once)
+HOT_CLAIM_COLUMNS = ["paper_no", "metric", "multiplier", "better", "published", "is_systems",
                      "baselines", "baseline_kinds", "hardware", "model_sizes", "gpu_counts", *RANK_COLUMNS.values()]
 HOT_PAPER_COLUMNS = ["is_systems"]  # the header's count (the papers' row count comes with any column)
 PAPER_SEARCH = "search"  # the mapped papers view's precomputed compare-box text (views.paper_search_text)

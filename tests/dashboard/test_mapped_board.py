@@ -8,9 +8,9 @@ import pytest
 from polars.testing import assert_frame_equal
 
 from dashboard import views
-from dashboard.data import Board, SnapshotCache, load_board, read_snapshot
+from dashboard.data import HOT_CLAIM_COLUMNS, HOT_PAPER_COLUMNS, Board, SnapshotCache, load_board, read_snapshot
 from dashboard.filters import Filters
-from etl.store import VIEW_FILES, SnapshotStore, current_run_id
+from etl.store import RANK_COLUMNS, VIEW_FILES, SnapshotStore, current_run_id
 
 
 def parquet_board(store):
@@ -57,3 +57,59 @@ def test_abstracts_are_read_on_demand(pipeline_store):
     full = SnapshotStore(pipeline_store).read("papers", columns=["paper_id", "abstract"])
     expected = dict(full.filter(pl.col("paper_id").is_in(ids)).iter_rows())
     assert board.abstracts(ids) == expected
+
+
+def test_a_mapped_board_keeps_only_the_hot_columns_mapped(big_store):
+    """The long texts (and the rest of a claim's fields) are not in the frame a worker keeps: they
+    are mapped per access, so the pages a request touched leave the worker with it."""
+    board = load_board(big_store, current_run_id(big_store))
+    assert set(board.hot_claims.columns) <= set(HOT_CLAIM_COLUMNS)
+    assert not {"sentence", "title", "url", "haystack", "claim_id"} & set(board.hot_claims.columns)
+    assert set(board.hot_papers.columns) <= set(HOT_PAPER_COLUMNS)
+    assert board.claim_columns == board.claims.columns
+    assert board.hot_claims.height == board.claims.height and board.hot_papers.height == board.papers.height
+
+
+def test_views_on_a_mapped_board_equal_the_parquet_board(big_store):
+    """Every view, page, sort, search and export reads the same claims from the mapped files
+    (hot columns, per-request mappings, precomputed ranks and masks) as from Parquet."""
+    mapped, parquet = load_board(big_store, current_run_id(big_store)), parquet_board(big_store)
+    views.warm(mapped)
+    for query in ("", "?q=vllm", "?metric=throughput&q=attention", "?hardware=A100&size=7..70", "?tab=baselines&focus=vLLM",
+                  "?x=published&color=baseline", "?color=hardware&gpus=..8&unknown=keep"):
+        filters = Filters.from_query(query).filters
+        assert_frame_equal(mapped.rows(filters), parquet.rows(filters))
+        for tab in ("landscape", "baselines"):
+            one, other = views.build_view(mapped, filters.replace(tab=tab)), views.build_view(parquet, filters.replace(tab=tab))
+            assert one.figure.to_json() == other.figure.to_json() and one.notes == other.notes
+        for sort in ([], [{"column_id": "title", "direction": "asc"}], [{"column_id": "sentence", "direction": "desc"}],
+                     [{"column_id": "warning", "direction": "desc"}, {"column_id": "baseline", "direction": "asc"}]):
+            selection = (mapped.select(filters), parquet.select(filters))
+            assert views.table_rows(selection[0], 30, 60, sort) == views.table_rows(selection[1], 30, 60, sort)
+        assert mapped.select(filters).flagged() == parquet.select(filters).flagged()
+    assert views.paper_options(mapped, "", []) == views.paper_options(parquet, "", [])
+    assert views.paper_options(mapped, "serve", []) == views.paper_options(parquet, "serve", [])
+    assert views.warning_kinds(mapped) == views.warning_kinds(parquet)
+
+
+def test_title_and_sentence_sort_by_the_ranks_written_with_the_view(big_store):
+    board = load_board(big_store, current_run_id(big_store))
+    claims = board.claims.with_row_index("row")
+    for column in ("title", "sentence"):
+        assert RANK_COLUMNS[column] in board.hot_claims.columns
+        expected = claims.sort([column, "row"], nulls_last=True)["row"].head(40).to_list()
+        got = views.sorted_rows(board.select(Filters()), [{"column_id": column, "direction": "asc"}], 0, 40).to_list()
+        assert got == expected
+
+
+def test_a_board_still_reads_its_snapshot_after_the_files_are_removed(pipeline_store, tmp_path):
+    """A worker serving a snapshot that a prune removed meanwhile still maps its view files (it
+    holds them open) until it moves to the current one."""
+    store = tmp_path / "store"
+    shutil.copytree(pipeline_store, store)
+    board = load_board(store, current_run_id(store))
+    expected = parquet_board(pipeline_store).rows(Filters(q="attention"))
+    for name in VIEW_FILES.values():
+        (SnapshotStore(store).path(current_run_id(store)) / name).unlink()
+    assert_frame_equal(board.rows(Filters(q="attention")), expected)
+    assert board.papers.height == parquet_board(pipeline_store).papers.height
