@@ -10,10 +10,12 @@ dashboard shows (no abstracts) and only the first quarantined rows.
 A Board from the snapshot's memory-mapped view files keeps only the columns every claim is
 read in mapped for good (``HOT_CLAIM_COLUMNS``: what filters, counts, colours, sort ranks and the
 baselines' statistics read; ``HOT_PAPER_COLUMNS``). ``board.claims`` / ``board.papers`` (every
-column: the long texts, the search text, the rest of a claim's fields) map the files anew on each
-access: a view gathers from them the rows it shows and drops them, and their pages leave the
-worker's resident set with the mapping. So what a worker keeps resident is bounded by the hot
-columns, not by the long texts its requests have touched.
+column: the long texts, the search text, the rest of a claim's fields) come from a second mapping
+of the same files, which the worker keeps between requests only while its RSS stays under
+``RSS_BUDGET_MB``: after a request that leaves it above, ``Board.trim`` drops that mapping and the
+pages it touched leave the worker's resident set (the next request maps the files anew). So what
+a worker keeps resident is bounded by the hot columns plus that budget, not by the long texts its
+requests have touched; and a request does not pay for mapping the long texts again every time.
 
 Views never copy the whole claims frame: ``Board.select(filters)`` evaluates the filter as one
 Polars expression over the cached frame and keeps only the matching row numbers (a
@@ -73,6 +75,8 @@ MASKS_KEPT = 8  # text-search matches kept per worker (a 125 KB bitmap each at 1
 #: not ``baseline``: only colouring by baseline reads it whole, and its sort rank is made once)
 HOT_CLAIM_COLUMNS = ["paper_no", "metric", "multiplier", "better", "published", "is_systems",
                      "baselines", "baseline_kinds", "hardware", "model_sizes", "gpu_counts", *RANK_COLUMNS.values()]
+#: a worker keeps its mapping of every column between requests while its RSS stays under this (MB)
+RSS_BUDGET_MB = int(os.environ.get("CLAIMBOARD_WORKER_RSS_MB", "450"))
 HOT_PAPER_COLUMNS = ["is_systems"]  # the header's count (the papers' row count comes with any column)
 PAPER_SEARCH = "search"  # the mapped papers view's precomputed compare-box text (views.paper_search_text)
 
@@ -125,6 +129,15 @@ def load_board(store: Path, run_id: str) -> Board:
     except (OSError, ValueError, pl.exceptions.PolarsError) as err:
         raise StoreError(f"snapshot {run_id} in {store} cannot be loaded: {err}") from err
     return Board.from_views(store, snapshot, views, quarantined, files)
+
+
+def resident_mb() -> float | None:
+    """This process's resident set (MB), None where /proc is not there."""
+    try:
+        with open("/proc/self/statm") as statm:
+            return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 1e6
+    except (OSError, ValueError, IndexError):
+        return None
 
 
 def _close_all(fds: list[int]) -> None:
@@ -254,6 +267,7 @@ class Board:
     quarantined: int = 0  # rows in the snapshot's quarantine (``snapshot.quarantine`` may be only the head)
     views_dir: Path | None = None  # the snapshot directory whose view files ``claims`` / ``papers`` map
     view_files: dict = field(default_factory=dict, compare=False, repr=False)  # kind -> open descriptor
+    _full: dict = field(default_factory=dict, compare=False, repr=False)  # kind -> every column, kept mapped (``trim``)
     _memo: dict = field(default_factory=dict, compare=False, repr=False)
     _masks: OrderedDict = field(default_factory=OrderedDict, compare=False, repr=False)
     _memo_locks: dict = field(default_factory=dict, compare=False, repr=False)
@@ -289,6 +303,24 @@ class Board:
         return board
 
     def _mapped(self, kind: str) -> pl.DataFrame:
+        frame = self._full.get(kind)
+        if frame is None:
+            frame = self._full[kind] = self._map(kind)
+        return frame
+
+    def trim(self, budget_mb: float | None = None) -> bool:
+        """Drop the mapping of every column (``claims`` / ``papers``) when this process's RSS is
+        over ``budget_mb`` (default ``RSS_BUDGET_MB``): the pages requests touched through it
+        leave the resident set once no request uses it. True when it was dropped."""
+        if not self._full:
+            return False
+        resident = resident_mb()
+        if resident is not None and resident <= (RSS_BUDGET_MB if budget_mb is None else budget_mb):
+            return False
+        self._full.clear()
+        return True
+
+    def _map(self, kind: str) -> pl.DataFrame:
         try:
             frames = read_views(self.views_dir, (kind,), self.view_files or None)
         except (OSError, ValueError, pl.exceptions.PolarsError) as err:
@@ -299,13 +331,14 @@ class Board:
 
     @property
     def claims(self) -> pl.DataFrame:
-        """Every claims column (``claims_view``). From mapped view files, a fresh mapping: take the
-        rows needed and drop it (a frame kept longer keeps the pages it touched resident)."""
+        """Every claims column (``claims_view``). From mapped view files, the second mapping (see
+        ``trim``): take the rows needed and drop the frame (a frame kept by the caller keeps its
+        mapping, and the pages it touched, resident)."""
         return self._mapped("claims") if self.views_dir is not None else self.hot_claims
 
     @property
     def papers(self) -> pl.DataFrame:
-        """Every papers column (``papers_view``); from mapped view files, a fresh mapping (as ``claims``)."""
+        """Every papers column (``papers_view``); from mapped view files, the second mapping (as ``claims``)."""
         if self.views_dir is None:
             return self.hot_papers
         return self._mapped("papers").drop(PAPER_SEARCH, strict=False)
@@ -323,7 +356,7 @@ class Board:
         return self.memo("flagged", lambda: self.claim_frame(["warning"])["warning"].is_not_null())
 
     def paper_search(self) -> pl.Series | None:
-        """The mapped papers view's precomputed compare-box text (a fresh mapping); None from Parquet."""
+        """The mapped papers view's precomputed compare-box text (the second mapping); None from Parquet."""
         if self.views_dir is None:
             return None
         papers = self._mapped("papers")
@@ -489,6 +522,16 @@ class SnapshotCache:
         if self._board is not None:
             self._board.reset_locks()
 
+    def _warm_then_trim(self, board: Board) -> None:
+        self._warm(board)
+        board.trim()
+
+    def trim(self) -> None:
+        """``Board.trim`` of the current Board (after each request: see ``dashboard.app``)."""
+        board = self._board
+        if board is not None:
+            board.trim()
+
     def get(self) -> Board | None:
         """The current Board; None when the store has no snapshot yet. Raises StoreError."""
         with self._lock:
@@ -506,6 +549,7 @@ class SnapshotCache:
                 finally:
                     self._loading = False
                 if self._warm is not None:
-                    threading.Thread(target=self._warm, args=(self._board,), name="claimboard-warm", daemon=True).start()
+                    threading.Thread(target=self._warm_then_trim, args=(self._board,), name="claimboard-warm",
+                                     daemon=True).start()
             self._checked_at = now
             return self._board

@@ -113,8 +113,9 @@ def landscape_view(board: Board, filters: Filters, selection: Selection, title: 
     plottable = selection.where(known(x_column))
     shown = plottable.sample(figures.MAX_POINTS)
     # colours come from every plottable claim, so a sample never changes them
+    colour = figures.colour_source(filters.color)
     top = None if filters.color == "metric" else figures.top_values(
-        filters.color, plottable.frame(["hardware", "baseline", "baselines"]).select(figures.colour_source(filters.color)))
+        filters.color, plottable.frame(colour.meta.root_names()).select(colour))
     sampled = figures.sample_note(shown.height, plottable.height) if shown.height < plottable.height else None
     notes = unknown_notes(board, filters, selection, plottable)
     rows = shown.frame(figures.LANDSCAPE_COLUMNS + [c for c in figures.LINK_COLUMNS if c in board.claim_columns])

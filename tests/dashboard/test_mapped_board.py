@@ -113,3 +113,14 @@ def test_a_board_still_reads_its_snapshot_after_the_files_are_removed(pipeline_s
         (SnapshotStore(store).path(current_run_id(store)) / name).unlink()
     assert_frame_equal(board.rows(Filters(q="attention")), expected)
     assert board.papers.height == parquet_board(pipeline_store).papers.height
+
+
+def test_the_mapping_of_every_column_is_dropped_over_the_rss_budget(pipeline_store):
+    board = load_board(pipeline_store, current_run_id(pipeline_store))
+    assert not board.trim(budget_mb=0)  # nothing mapped yet
+    expected = board.rows(Filters(q="attention"))
+    assert not board.trim(budget_mb=1e9)  # under budget: kept for the next request
+    assert board.claims is board.claims
+    assert board.trim(budget_mb=0)  # over budget: dropped
+    assert_frame_equal(board.rows(Filters(q="attention", metric=("throughput",))),
+                       expected.filter(pl.col("metric") == "throughput"))
