@@ -16,7 +16,7 @@ import plotly.graph_objects as go
 import polars as pl
 
 from dashboard import figures
-from dashboard.data import Board, Selection, detached
+from dashboard.data import Board, Selection, gather_rows
 from dashboard.filters import KEEP, MAX_PAPERS, MAX_SORT, MAX_TEXT, SORTABLE, X_AXES, Filters, Span, format_params
 
 TABLE_PAGE_SIZE = 25
@@ -188,7 +188,7 @@ def largest(selection: Selection, column: str, limit: int) -> pl.DataFrame:
     keys = pl.DataFrame({"value": selection.column(column), "row": index})
     top = keys.top_k(limit, by=["value", "row"], reverse=[False, True]).sort(["value", "row"], descending=[True, False],
                                                                            nulls_last=True)
-    return selection.board.claims[top["row"]]
+    return gather_rows(selection.board.claims, top["row"])
 
 
 X_WORDS = {"model_size": "model size", "gpus": "GPU count", "published": "publication date"}
@@ -296,7 +296,7 @@ def sorted_rows(selection: Selection, sort_by: list[dict], start: int, count: in
     keys, descending = {}, []
     for i, spec in enumerate(sort_by):
         rank = board.sort_rank(SORT_COLUMNS.get(spec["column_id"], spec["column_id"]))
-        rank = rank if selection.index is None else rank.gather(selection.index)
+        rank = rank if selection.index is None else gather_rows(rank, selection.index)
         down = spec.get("direction") == "desc"
         keys[f"k{i}"] = rank.fill_null(NULL_LAST_DESC if down else NULL_LAST_ASC)
         descending.append(down)
@@ -315,11 +315,11 @@ def table_page(selection: Selection, page: int, sort_by: list[dict] | None) -> t
     start = page * TABLE_PAGE_SIZE
     sort_by = [s for s in sort_by or [] if s["column_id"] in TABLE_COLUMNS]
     if sort_by:
-        chunk = selection.board.claims[sorted_rows(selection, sort_by, start, TABLE_PAGE_SIZE)]
+        chunk = gather_rows(selection.board.claims, sorted_rows(selection, sort_by, start, TABLE_PAGE_SIZE))
     elif selection.index is None:
         chunk = selection.board.claims.slice(start, TABLE_PAGE_SIZE)
     else:
-        chunk = selection.board.claims[selection.index.slice(start, TABLE_PAGE_SIZE)]
+        chunk = gather_rows(selection.board.claims, selection.index.slice(start, TABLE_PAGE_SIZE))
     return [table_record(r) for r in chunk.to_dicts()], pages
 
 
@@ -345,11 +345,11 @@ def table_rows(selection: Selection, start: object, end: object, sort_by: list[d
     if start >= selection.height:
         chunk = selection.board.claims.clear()
     elif sort_by:
-        chunk = selection.board.claims[sorted_rows(selection, sort_by, start, count)]
+        chunk = gather_rows(selection.board.claims, sorted_rows(selection, sort_by, start, count))
     elif selection.index is None:
         chunk = selection.board.claims.slice(start, count)
     else:
-        chunk = selection.board.claims[selection.index.slice(start, count)]
+        chunk = gather_rows(selection.board.claims, selection.index.slice(start, count))
     return {"rowData": [table_record(r) for r in chunk.to_dicts()], "rowCount": selection.height}
 
 
@@ -429,7 +429,7 @@ def most_upvoted(papers: pl.DataFrame, limit: int = PAPER_OPTIONS, where: pl.Exp
     ranked = ranked.select("_row", "paper_id", votes=pl.col("upvotes").fill_null(-1))
     top = ranked.top_k(limit, by=["votes", "paper_id"], reverse=[False, True]).sort(
         ["votes", "paper_id"], descending=[True, False]).collect()
-    return papers.select("paper_id", "system", "title", "upvotes")[top["_row"]]
+    return gather_rows(papers.select("paper_id", "system", "title", "upvotes"), top["_row"])
 
 
 def paper_search_text(board: Board) -> pl.Series:
@@ -444,7 +444,7 @@ def paper_search_text(board: Board) -> pl.Series:
 
 def default_paper_options(board: Board) -> pl.DataFrame:
     """What the compare box lists before anything is typed: the most upvoted systems papers."""
-    return board.memo("paper_options", lambda: detached(most_upvoted(board.papers, where=pl.col("is_systems"))))
+    return board.memo("paper_options", lambda: most_upvoted(board.papers, where=pl.col("is_systems")))
 
 
 def paper_options(board: Board | None, typed: str | None, selected: list | None) -> list[dict]:

@@ -124,3 +124,16 @@ def test_the_mapping_of_every_column_is_dropped_over_the_rss_budget(pipeline_sto
     assert board.trim(budget_mb=0)  # over budget: dropped
     assert_frame_equal(board.rows(Filters(q="attention", metric=("throughput",))),
                        expected.filter(pl.col("metric") == "throughput"))
+
+
+@pytest.mark.parametrize("index", [[3, 15, 39, 0, 22, 22], [0, 1, 2, 12, 35], [], [39], list(range(40))[::-1]])
+def test_rows_are_gathered_chunk_by_chunk_in_the_order_asked(index):
+    from dashboard.data import gather_rows
+
+    chunked = pl.concat([pl.DataFrame({"text": [f"row {i}" for i in range(k * 10, k * 10 + 10)],
+                                       "values": [[i, i + 1] for i in range(k * 10, k * 10 + 10)]}) for k in range(4)],
+                        rechunk=False)
+    assert chunked.n_chunks("all") == [4, 4]
+    rows = pl.Series(index, dtype=pl.UInt32)
+    assert_frame_equal(gather_rows(chunked, rows), chunked[rows])
+    assert gather_rows(chunked["text"], rows).to_list() == chunked["text"].gather(rows).to_list()
