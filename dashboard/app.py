@@ -177,8 +177,9 @@ def create_app(store: Path | str = DEFAULT_STORE, *, preload: bool = False,
 
     @server.after_request
     def _trim(response: Response) -> Response:
-        """A worker whose RSS a request left over budget drops its mapping of the long texts."""
-        cache.trim()
+        """A worker whose RSS a request left over budget drops its mapping of the long texts,
+        once the response is sent (unmapping takes a while)."""
+        response.call_on_close(cache.trim)
         return response
 
     # a request for a component-suite file Dash does not know (e.g. "/_dash-component-suites/../x")

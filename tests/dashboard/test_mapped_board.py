@@ -137,3 +137,16 @@ def test_rows_are_gathered_chunk_by_chunk_in_the_order_asked(index):
     rows = pl.Series(index, dtype=pl.UInt32)
     assert_frame_equal(gather_rows(chunked, rows), chunked[rows])
     assert gather_rows(chunked["text"], rows).to_list() == chunked["text"].gather(rows).to_list()
+
+
+def test_the_server_trims_after_each_response_is_sent(pipeline_store, monkeypatch):
+    from dashboard import app as app_module
+    from dashboard.data import SnapshotCache
+
+    trimmed = []
+    monkeypatch.setattr(SnapshotCache, "trim", lambda self: trimmed.append(self))
+    client = app_module.create_app(pipeline_store).server.test_client()
+    response = client.get("/_dash-layout", headers={"Accept-Encoding": "gzip"})
+    assert response.status_code == 200
+    response.close()
+    assert len(trimmed) == 1
