@@ -290,7 +290,8 @@ class Board:
 
     ``hot_claims`` / ``hot_papers``: the frames kept for good (every column when built from
     Parquet; ``HOT_CLAIM_COLUMNS`` / ``HOT_PAPER_COLUMNS`` of the mapped view files). ``claims`` /
-    ``papers``: every column (from the mapped files: a fresh mapping per access, gone with the frame).
+    ``papers``: every column (from the mapped files: a second mapping, kept until ``trim`` finds
+    the process over its RSS budget). Values kept past a request are ``detached`` from it.
     """
 
     store: Path
@@ -501,7 +502,7 @@ class Board:
     def sort_rank(self, column: str) -> pl.Series:
         """Dense rank (UInt32, nulls stay null) of a claims column, or of a value derived from it
         (``derived_column``: a list column sorts by its largest or first value), for paging sorted tables.
-        The long texts' ranks come with the view (``RANK_COLUMNS``: shared, never computed here)."""
+        Snapshots of this version carry them (``RANK_COLUMNS``: mapped, shared, never computed here)."""
         ranked = RANK_COLUMNS.get(column)
         if ranked in self.hot_claims.columns:
             return self.hot_claims[ranked]

@@ -7,8 +7,8 @@ zero-copy; Polars' own ``read_ipc`` copies the whole file into the process)::
 
     snapshots/<run_id>/view-claims.arrow   every claims column (new ones flow through), the paper's
                                            CLAIM_PAPER_COLUMNS copied on, ``paper_no``, the
-                                           lower-case search text ``haystack`` and the sort ranks
-                                           of the long texts (``RANK_COLUMNS``: title, sentence)
+                                           lower-case search text ``haystack`` and the claims
+                                           table's sort ranks (``RANK_COLUMNS``)
     snapshots/<run_id>/view-papers.arrow   PAPER_COLUMNS + FACT_COLUMNS (no abstracts) and the
                                            compare box's lower-case ``search`` text
 
@@ -39,15 +39,28 @@ import pyarrow.ipc as ipc
 from etl.store.atomic import atomic_write, fsync_path
 
 #: bumped whenever what the view files hold changes: older files are then ignored (Parquet fallback)
-VIEW_VERSION = 4  # 4: title_rank / sentence_rank; 3: claims carry hardware (list) and baseline_kinds
+VIEW_VERSION = 5  # 5: a rank per sort key; 4: title_rank / sentence_rank; 3: hardware (list), baseline_kinds
 VIEW_FILES = {"claims": "view-claims.arrow", "papers": "view-papers.arrow"}
 # url / url_kind ("arxiv" | "hf" | "search") are read when the snapshot has them
 PAPER_COLUMNS = ["paper_id", "title", "system", "is_systems", "published", "sources", "upvotes", "url", "url_kind"]
 CLAIM_PAPER_COLUMNS = ["paper_id", "title", "system", "is_systems", "published", "url", "url_kind"]  # copied onto each claim
 FACT_COLUMNS = ["paper_id", "model_sizes", "gpu_counts", "hardware", "models"]
-#: long text columns of the claims view -> their dense rank (UInt32, nulls stay null), computed over
-#: the whole table at write time, so a reader sorts by a text without reading (or mapping) the text
-RANK_COLUMNS = {"title": "title_rank", "sentence": "sentence_rank"}
+#: the claims table's sort keys, one value per claim (a list column sorts by its largest or first
+#: value; dashboard.data.DERIVED says the same) -> the column holding their dense rank (UInt32,
+#: nulls stay null), computed over the whole table at write time: every reader sorts by it without
+#: reading (or mapping) the texts, and no reader computes (and keeps) a rank of its own
+SORT_KEYS = {
+    "title": pl.col("title"),
+    "metric": pl.col("metric"),
+    "multiplier": pl.col("multiplier"),
+    "baseline": pl.coalesce(pl.col("baseline"), pl.col("baselines").list.first()),
+    "hardware": pl.col("hardware").list.first(),
+    "model_size": pl.col("model_sizes").list.max(),
+    "gpu_count": pl.col("gpu_counts").list.max(),
+    "sentence": pl.col("sentence"),
+    "warning": pl.col("warning"),
+}
+RANK_COLUMNS = {name: f"{name}_rank" for name in SORT_KEYS}
 SEARCH_COLUMNS = ["title", "system", "sentence"]  # the claims search text, lower-cased, "\n" between
 PAPER_SEARCH_COLUMNS = ["title", "system"]  # the compare box's search text, lower-cased, " " between
 SLICE_ROWS = 262_144  # rows prepared and written at a time (a record batch each)
@@ -67,8 +80,9 @@ def _claims_slices(claims: pl.DataFrame, papers: pl.DataFrame, rows: int) -> Ite
     """``claims_view`` a slice of claims at a time (the join is row-wise, ``paper_no`` global)."""
     info = paper_info(papers)
     # a title's rank among every paper's title orders (and ties) the claims' titles as their own rank would
-    info = info.with_columns(title_rank=pl.col("title").rank("dense").cast(pl.UInt32))
-    claims = claims.with_columns(sentence_rank=pl.col("sentence").rank("dense").cast(pl.UInt32))
+    info = info.with_columns(pl.col("title").rank("dense").cast(pl.UInt32).alias(RANK_COLUMNS["title"]))
+    claims = claims.with_columns([key.rank("dense").cast(pl.UInt32).alias(RANK_COLUMNS[name]) for name, key in SORT_KEYS.items()
+                                  if name != "title" and set(key.meta.root_names()) <= set(claims.columns)])
     if claims.height and claims.select(~pl.col("paper_id").is_in(info["paper_id"].implode())).to_series().any():
         # a claim whose paper is missing still counts as its own paper (numbered over the whole table)
         claims = claims.with_columns(_own_no=pl.col("paper_id").rank("dense").cast(pl.UInt32) + papers.height)
@@ -82,7 +96,7 @@ def _claims_slices(claims: pl.DataFrame, papers: pl.DataFrame, rows: int) -> Ite
 def claims_view(claims: pl.DataFrame, papers: pl.DataFrame, rows: int = SLICE_ROWS) -> pl.DataFrame:
     """Claims with their paper's title, system, date and systems flag, a paper number
     (``paper_no``, for fast distinct counts), the lower-case text the search box looks in
-    (``haystack``) and the sort ranks of title and sentence (``RANK_COLUMNS``). Every column in one chunk: a frame whose columns are chunked differently is
+    (``haystack``) and the rank of each sort key (``RANK_COLUMNS``). Every column in one chunk: a frame whose columns are chunked differently is
     realigned (copied) by every ``select``."""
     return pl.concat(list(_claims_slices(claims, papers, rows))).rechunk()
 

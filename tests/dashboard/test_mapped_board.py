@@ -8,7 +8,8 @@ import pytest
 from polars.testing import assert_frame_equal
 
 from dashboard import views
-from dashboard.data import HOT_CLAIM_COLUMNS, HOT_PAPER_COLUMNS, Board, SnapshotCache, load_board, read_snapshot
+from dashboard.data import HOT_CLAIM_COLUMNS, HOT_PAPER_COLUMNS, Board, SnapshotCache, derived_column, load_board, read_snapshot
+from dashboard.views import TABLE_COLUMNS
 from dashboard.filters import Filters
 from etl.store import RANK_COLUMNS, VIEW_FILES, SnapshotStore, current_run_id
 
@@ -92,14 +93,26 @@ def test_views_on_a_mapped_board_equal_the_parquet_board(big_store):
     assert views.warning_kinds(mapped) == views.warning_kinds(parquet)
 
 
-def test_title_and_sentence_sort_by_the_ranks_written_with_the_view(big_store):
-    board = load_board(big_store, current_run_id(big_store))
+@pytest.mark.parametrize("fixture", ["big_store", "handmade_store"])
+def test_every_sort_key_sorts_by_the_rank_written_with_the_view(fixture, request):
+    """The written ranks order (and tie) the claims as their own values would (title: its rank
+    among every paper's title), so no worker computes a rank of its own."""
+    store = request.getfixturevalue(fixture)
+    board = load_board(store, current_run_id(store))
     claims = board.claims.with_row_index("row")
-    for column in ("title", "sentence"):
+    views.warm(board)
+    assert not [key for key in board._memo if isinstance(key, tuple) and key[0] == "rank"]
+    for column in TABLE_COLUMNS:
         assert RANK_COLUMNS[column] in board.hot_claims.columns
-        expected = claims.sort([column, "row"], nulls_last=True)["row"].head(40).to_list()
-        got = views.sorted_rows(board.select(Filters()), [{"column_id": column, "direction": "asc"}], 0, 40).to_list()
-        assert got == expected
+        pairs = claims.select(derived_column(column).alias("value"), rank=pl.col(RANK_COLUMNS[column])).unique()
+        by_value = pairs.drop_nulls().sort("value")
+        assert by_value["rank"].is_sorted() and by_value["rank"].n_unique() == by_value.height  # same order, same ties
+        assert pairs.filter(pl.col("value").is_null())["rank"].null_count() == pairs["value"].null_count()
+        for direction in ("asc", "desc"):
+            expected = claims.sort([derived_column(column), "row"], descending=[direction == "desc", False],
+                                   nulls_last=True)["row"].head(40).to_list()
+            got = views.sorted_rows(board.select(Filters()), [{"column_id": column, "direction": direction}], 0, 40).to_list()
+            assert got == expected, (column, direction)
 
 
 def test_a_board_still_reads_its_snapshot_after_the_files_are_removed(pipeline_store, tmp_path):
