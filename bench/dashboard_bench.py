@@ -19,10 +19,17 @@
    fetched a few times each, the first time per worker being the one that compresses it. After
    it, the large callback responses (>= 50 KB) are replayed with no Accept-Encoding and with
    gzip, br and zstd, interleaved, so what compressing adds to latency is seen under one load.
+   Each round ends with a CSV export of a narrow view.
 4. Prints p50 / p95 / max latency and the bytes on the wire (compressed) and decoded (the JSON,
    HTML or JS itself) per callback and per interaction, the CPU time and size of the largest
-   response in each encoding at a few levels, the server's RSS (and PSS), and whether the
-   targets hold (callback p95 < 200 ms, decoded figure payload < 2 MB).
+   response in each encoding at a few levels, each process's memory from /proc/PID/smaps_rollup
+   (RSS, PSS, private = USS, anonymous, peak) after load and warm-up, after the rounds of
+   callbacks and at the end, the view files' sizes, and each target with "reached" / "not
+   reached": a worker's RSS < 500 MB after load and after a round of callbacks, its private
+   memory < 250 MB (what one more worker adds), callback p95 < 200 ms, first load < 1 s (a
+   worker's snapshot load and its first /_dash-layout), decoded figure payload < 2 MB.
+   ``--code CHECKOUT`` serves another checkout's dashboard (an older one, on a store its own
+   code wrote) to compare old and new in one session.
 
 examples:
   python bench/dashboard_bench.py --quick                  # 100k claims, 5 rounds, a few minutes
@@ -32,6 +39,7 @@ examples:
   python bench/dashboard_bench.py --quick --profile        # + cProfile of the slowest callback, in-process
   python bench/dashboard_bench.py --quick --accept-encoding "gzip, deflate, br, zstd"   # what Chromium sends
   python bench/dashboard_bench.py --quick --accept-encoding ""                          # no compression
+  python bench/dashboard_bench.py --store OLD_STORE --code /path/to/old/checkout        # an older dashboard
 """
 
 from __future__ import annotations
