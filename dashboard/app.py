@@ -174,6 +174,14 @@ def create_app(store: Path | str = DEFAULT_STORE, *, preload: bool = False,
         return layout.page(board, review=review_mode.enabled)
 
     app.layout = serve_layout
+
+    @server.after_request
+    def _trim(response: Response) -> Response:
+        """A worker whose RSS a request left over budget drops its mapping of the long texts,
+        once the response is sent (unmapping takes a while)."""
+        response.call_on_close(cache.trim)
+        return response
+
     # a request for a component-suite file Dash does not know (e.g. "/_dash-component-suites/../x")
     # is a 404, not a 500
     app.server.register_error_handler(DependencyException, lambda err: ("Not found", 404))

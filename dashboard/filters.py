@@ -69,10 +69,14 @@ class Span:
 
 @dataclass(frozen=True)
 class Context:
-    """What a filter may need beyond the frame: paper ids an earlier snapshot already had."""
+    """What a filter may need beyond the frame: paper ids an earlier snapshot already had, and the
+    rows a kind keeps when its frame's owner computed them (``precomputed(kind, value)``: a Boolean
+    mask over the frame the expression filters, or None for the kind's own expression; a Board
+    matches the search text it does not keep mapped, and "new since", itself)."""
 
     known_paper_ids: Callable[[str | dt.date], Collection[str]] = lambda since: ()
     keep_unknown: bool = False  # a range over a list column keeps claims with no value (unknown=keep)
+    precomputed: Callable[[Any, Any], pl.Series | None] = lambda kind, value: None
 
 
 def join_words(items: Iterable[str], conjunction: str) -> str:
@@ -338,7 +342,8 @@ class Contains:
         return value
 
     def expr(self, value: str, context: Context) -> pl.Expr:
-        return pl.col(self.column).str.contains(value.lower(), literal=True)
+        mask = context.precomputed(self, value)
+        return pl.lit(mask) if mask is not None else pl.col(self.column).str.contains(value.lower(), literal=True)
 
     def describe(self, value: str) -> str:
         return f"matching “{value}”"
@@ -360,7 +365,12 @@ class NewSince:
         return str(value)
 
     def expr(self, value: str | dt.date, context: Context) -> pl.Expr:
-        return ~pl.col(self.column).is_in(list(context.known_paper_ids(value)))
+        mask = context.precomputed(self, value)
+        if mask is not None:
+            return pl.lit(mask)
+        known = context.known_paper_ids(value)
+        known = known if isinstance(known, pl.Series) else pl.Series(list(known), dtype=pl.String)
+        return ~pl.col(self.column).is_in(known.implode())
 
     def describe(self, value: str | dt.date) -> str:
         return "from papers new since " + ("the previous snapshot" if value == PREVIOUS else str(value))

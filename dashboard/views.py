@@ -16,7 +16,7 @@ import plotly.graph_objects as go
 import polars as pl
 
 from dashboard import figures
-from dashboard.data import Board, Selection
+from dashboard.data import Board, Selection, gather_rows
 from dashboard.filters import KEEP, MAX_PAPERS, MAX_SORT, MAX_TEXT, SORTABLE, X_AXES, Filters, Span, format_params
 
 TABLE_PAGE_SIZE = 25
@@ -113,11 +113,12 @@ def landscape_view(board: Board, filters: Filters, selection: Selection, title: 
     plottable = selection.where(known(x_column))
     shown = plottable.sample(figures.MAX_POINTS)
     # colours come from every plottable claim, so a sample never changes them
+    colour = figures.colour_source(filters.color)
     top = None if filters.color == "metric" else figures.top_values(
-        filters.color, plottable.frame(["hardware", "baseline", "baselines"]).select(figures.colour_source(filters.color)))
+        filters.color, plottable.frame(colour.meta.root_names()).select(colour))
     sampled = figures.sample_note(shown.height, plottable.height) if shown.height < plottable.height else None
     notes = unknown_notes(board, filters, selection, plottable)
-    rows = shown.frame(figures.LANDSCAPE_COLUMNS + [c for c in figures.LINK_COLUMNS if c in board.claims.columns])
+    rows = shown.frame(figures.LANDSCAPE_COLUMNS + [c for c in figures.LINK_COLUMNS if c in board.claim_columns])
     if filters.x in ("model_size", "gpus"):
         several = rows.filter(pl.col(x_column).list.unique().list.len() > 1).height
         if several:
@@ -187,7 +188,7 @@ def largest(selection: Selection, column: str, limit: int) -> pl.DataFrame:
     keys = pl.DataFrame({"value": selection.column(column), "row": index})
     top = keys.top_k(limit, by=["value", "row"], reverse=[False, True]).sort(["value", "row"], descending=[True, False],
                                                                            nulls_last=True)
-    return selection.board.claims[top["row"]]
+    return gather_rows(selection.board.claims, top["row"])
 
 
 X_WORDS = {"model_size": "model size", "gpus": "GPU count", "published": "publication date"}
@@ -295,7 +296,7 @@ def sorted_rows(selection: Selection, sort_by: list[dict], start: int, count: in
     keys, descending = {}, []
     for i, spec in enumerate(sort_by):
         rank = board.sort_rank(SORT_COLUMNS.get(spec["column_id"], spec["column_id"]))
-        rank = rank if selection.index is None else rank.gather(selection.index)
+        rank = rank if selection.index is None else gather_rows(rank, selection.index)
         down = spec.get("direction") == "desc"
         keys[f"k{i}"] = rank.fill_null(NULL_LAST_DESC if down else NULL_LAST_ASC)
         descending.append(down)
@@ -314,11 +315,11 @@ def table_page(selection: Selection, page: int, sort_by: list[dict] | None) -> t
     start = page * TABLE_PAGE_SIZE
     sort_by = [s for s in sort_by or [] if s["column_id"] in TABLE_COLUMNS]
     if sort_by:
-        chunk = selection.board.claims[sorted_rows(selection, sort_by, start, TABLE_PAGE_SIZE)]
+        chunk = gather_rows(selection.board.claims, sorted_rows(selection, sort_by, start, TABLE_PAGE_SIZE))
     elif selection.index is None:
         chunk = selection.board.claims.slice(start, TABLE_PAGE_SIZE)
     else:
-        chunk = selection.board.claims[selection.index.slice(start, TABLE_PAGE_SIZE)]
+        chunk = gather_rows(selection.board.claims, selection.index.slice(start, TABLE_PAGE_SIZE))
     return [table_record(r) for r in chunk.to_dicts()], pages
 
 
@@ -344,11 +345,11 @@ def table_rows(selection: Selection, start: object, end: object, sort_by: list[d
     if start >= selection.height:
         chunk = selection.board.claims.clear()
     elif sort_by:
-        chunk = selection.board.claims[sorted_rows(selection, sort_by, start, count)]
+        chunk = gather_rows(selection.board.claims, sorted_rows(selection, sort_by, start, count))
     elif selection.index is None:
         chunk = selection.board.claims.slice(start, count)
     else:
-        chunk = selection.board.claims[selection.index.slice(start, count)]
+        chunk = gather_rows(selection.board.claims, selection.index.slice(start, count))
     return {"rowData": [table_record(r) for r in chunk.to_dicts()], "rowCount": selection.height}
 
 
@@ -419,22 +420,31 @@ def csv_rows(rows: pl.DataFrame) -> pl.DataFrame:
 # ---------------------------------------------------------------- the compare box
 
 
-def most_upvoted(papers: pl.DataFrame, limit: int = PAPER_OPTIONS) -> pl.DataFrame:
-    """The ``limit`` papers with the most upvotes (unknown counts last, ties by id)."""
-    ranked = papers.select("paper_id", "system", "title", "upvotes").with_columns(votes=pl.col("upvotes").fill_null(-1))
-    return ranked.top_k(limit, by=["votes", "paper_id"], reverse=[False, True]).sort(
-        ["votes", "paper_id"], descending=[True, False]).drop("votes")
+def most_upvoted(papers: pl.DataFrame, limit: int = PAPER_OPTIONS, where: pl.Expr | None = None) -> pl.DataFrame:
+    """The ``limit`` papers (of those ``where`` keeps) with the most upvotes (unknown counts last,
+    ties by id). Ranked on the id and the votes alone, then only those rows are gathered."""
+    ranked = papers.lazy().with_row_index("_row")
+    if where is not None:
+        ranked = ranked.filter(where)
+    ranked = ranked.select("_row", "paper_id", votes=pl.col("upvotes").fill_null(-1))
+    top = ranked.top_k(limit, by=["votes", "paper_id"], reverse=[False, True]).sort(
+        ["votes", "paper_id"], descending=[True, False]).collect()
+    return gather_rows(papers.select("paper_id", "system", "title", "upvotes"), top["_row"])
 
 
 def paper_search_text(board: Board) -> pl.Series:
-    """Lower-case "title system" of every paper (once per snapshot), for the compare box."""
+    """Lower-case "title system" of every paper, for the compare box: the mapped view's column
+    (mapped for this request), else computed once per snapshot."""
+    search = board.paper_search()
+    if search is not None:
+        return search
     return board.memo("paper_search", lambda: board.papers.select(
         pl.concat_str(["title", "system"], separator=" ", ignore_nulls=True).str.to_lowercase()).to_series())
 
 
 def default_paper_options(board: Board) -> pl.DataFrame:
     """What the compare box lists before anything is typed: the most upvoted systems papers."""
-    return board.memo("paper_options", lambda: most_upvoted(board.papers.filter(pl.col("is_systems"))))
+    return board.memo("paper_options", lambda: most_upvoted(board.papers, where=pl.col("is_systems")))
 
 
 def paper_options(board: Board | None, typed: str | None, selected: list | None) -> list[dict]:
@@ -446,7 +456,7 @@ def paper_options(board: Board | None, typed: str | None, selected: list | None)
     chosen = papers.filter(pl.col("paper_id").is_in(selected)) if selected else papers.clear()
     needle = (typed if isinstance(typed, str) else "").strip().lower()[:MAX_TEXT]
     if needle:
-        matches = most_upvoted(papers.filter(paper_search_text(board).str.contains(needle, literal=True)))
+        matches = most_upvoted(papers, where=pl.lit(paper_search_text(board).str.contains(needle, literal=True)))
     else:
         matches = default_paper_options(board)
     options = pl.concat([chosen.select(matches.columns), matches]).unique("paper_id", keep="first", maintain_order=True)
@@ -504,7 +514,7 @@ def warning_kinds(board: Board) -> list[tuple[str, int]]:
         if isinstance(recorded, dict) and recorded:
             pairs = [(str(k), int(v)) for k, v in recorded.items() if isinstance(v, int | float) and v > 0]
         else:
-            counted = board.claims["warning"].drop_nulls().value_counts()
+            counted = board.claim_frame(["warning"])["warning"].drop_nulls().value_counts()
             pairs = [(str(k), int(v)) for k, v in counted.iter_rows()]
         return sorted(pairs, key=lambda kv: (-kv[1], kv[0]))
 
@@ -517,10 +527,10 @@ def last_run(runs: list[dict]) -> dict | None:
 
 def header_counts(board: Board) -> list[tuple[str, str]]:
     def compute() -> list[tuple[str, str]]:
-        papers = board.papers
+        papers = board.hot_papers
         return [
             ("papers", f"{papers.height:,}"),
-            ("claims", f"{board.claims.height:,}"),
+            ("claims", f"{board.hot_claims.height:,}"),
             ("systems papers", f"{int(papers['is_systems'].sum()):,}"),
             ("flagged claims", f"{board.select(Filters()).flagged():,}"),
             ("quarantined", f"{board.quarantined:,}"),

@@ -9,10 +9,12 @@ from etl.store.mapped import (
     CLAIM_PAPER_COLUMNS,
     FACT_COLUMNS,
     PAPER_COLUMNS,
+    RANK_COLUMNS,
     VIEW_FILES,
     VIEW_VERSION,
     add_views,
     claims_view,
+    open_views,
     paper_search_text,
     papers_view,
     read_views,
@@ -42,9 +44,9 @@ from etl.store.snapshots import (
 
 __all__ = [
     "CLAIM_PAPER_COLUMNS", "CURRENT", "DEFAULT_STORE", "FACT_COLUMNS", "OPTIONAL_TABLES", "PAPER_COLUMNS",
-    "ROW_GROUP_ROWS", "RUNS_LOG", "TABLES", "VIEW_FILES", "VIEW_VERSION", "RunRecord", "ShrinkRefused", "Snapshot",
+    "RANK_COLUMNS", "ROW_GROUP_ROWS", "RUNS_LOG", "TABLES", "VIEW_FILES", "VIEW_VERSION", "RunRecord", "ShrinkRefused", "Snapshot",
     "SnapshotStore", "StoreError", "add_views", "atomic_write_bytes", "check_shrink", "claims_view", "csv_text",
     "current_run_id", "last_good_snapshot", "list_snapshots", "load_snapshot", "neutralise_cell", "neutralise_formulas",
-    "new_run_id", "paper_search_text", "papers_view", "prune", "publish", "read_run_records", "read_runs", "read_views",
+    "new_run_id", "open_views", "paper_search_text", "papers_view", "prune", "publish", "read_run_records", "read_runs", "read_views",
     "record_run", "restore_cell", "snapshots_dir", "write_snapshot",
 ]

@@ -6,8 +6,9 @@ live once, in the page cache (``pyarrow.memory_map`` + ``pyarrow.ipc`` + ``pl.fr
 zero-copy; Polars' own ``read_ipc`` copies the whole file into the process)::
 
     snapshots/<run_id>/view-claims.arrow   every claims column (new ones flow through), the paper's
-                                           CLAIM_PAPER_COLUMNS copied on, ``paper_no`` and the
-                                           lower-case search text ``haystack``
+                                           CLAIM_PAPER_COLUMNS copied on, ``paper_no``, the
+                                           lower-case search text ``haystack`` and the claims
+                                           table's sort ranks (``RANK_COLUMNS``)
     snapshots/<run_id>/view-papers.arrow   PAPER_COLUMNS + FACT_COLUMNS (no abstracts) and the
                                            compare box's lower-case ``search`` text
 
@@ -38,12 +39,28 @@ import pyarrow.ipc as ipc
 from etl.store.atomic import atomic_write, fsync_path
 
 #: bumped whenever what the view files hold changes: older files are then ignored (Parquet fallback)
-VIEW_VERSION = 3  # 3: claims carry hardware (list) and baseline_kinds, no scalar setting copies
+VIEW_VERSION = 5  # 5: a rank per sort key; 4: title_rank / sentence_rank; 3: hardware (list), baseline_kinds
 VIEW_FILES = {"claims": "view-claims.arrow", "papers": "view-papers.arrow"}
 # url / url_kind ("arxiv" | "hf" | "search") are read when the snapshot has them
 PAPER_COLUMNS = ["paper_id", "title", "system", "is_systems", "published", "sources", "upvotes", "url", "url_kind"]
 CLAIM_PAPER_COLUMNS = ["paper_id", "title", "system", "is_systems", "published", "url", "url_kind"]  # copied onto each claim
 FACT_COLUMNS = ["paper_id", "model_sizes", "gpu_counts", "hardware", "models"]
+#: the claims table's sort keys, one value per claim (a list column sorts by its largest or first
+#: value; dashboard.data.DERIVED says the same) -> the column holding their dense rank (UInt32,
+#: nulls stay null), computed over the whole table at write time: every reader sorts by it without
+#: reading (or mapping) the texts, and no reader computes (and keeps) a rank of its own
+SORT_KEYS = {
+    "title": pl.col("title"),
+    "metric": pl.col("metric"),
+    "multiplier": pl.col("multiplier"),
+    "baseline": pl.coalesce(pl.col("baseline"), pl.col("baselines").list.first()),
+    "hardware": pl.col("hardware").list.first(),
+    "model_size": pl.col("model_sizes").list.max(),
+    "gpu_count": pl.col("gpu_counts").list.max(),
+    "sentence": pl.col("sentence"),
+    "warning": pl.col("warning"),
+}
+RANK_COLUMNS = {name: f"{name}_rank" for name in SORT_KEYS}
 SEARCH_COLUMNS = ["title", "system", "sentence"]  # the claims search text, lower-cased, "\n" between
 PAPER_SEARCH_COLUMNS = ["title", "system"]  # the compare box's search text, lower-cased, " " between
 SLICE_ROWS = 262_144  # rows prepared and written at a time (a record batch each)
@@ -62,6 +79,10 @@ def paper_info(papers: pl.DataFrame) -> pl.DataFrame:
 def _claims_slices(claims: pl.DataFrame, papers: pl.DataFrame, rows: int) -> Iterator[pl.DataFrame]:
     """``claims_view`` a slice of claims at a time (the join is row-wise, ``paper_no`` global)."""
     info = paper_info(papers)
+    # a title's rank among every paper's title orders (and ties) the claims' titles as their own rank would
+    info = info.with_columns(pl.col("title").rank("dense").cast(pl.UInt32).alias(RANK_COLUMNS["title"]))
+    claims = claims.with_columns([key.rank("dense").cast(pl.UInt32).alias(RANK_COLUMNS[name]) for name, key in SORT_KEYS.items()
+                                  if name != "title" and set(key.meta.root_names()) <= set(claims.columns)])
     if claims.height and claims.select(~pl.col("paper_id").is_in(info["paper_id"].implode())).to_series().any():
         # a claim whose paper is missing still counts as its own paper (numbered over the whole table)
         claims = claims.with_columns(_own_no=pl.col("paper_id").rank("dense").cast(pl.UInt32) + papers.height)
@@ -74,8 +95,8 @@ def _claims_slices(claims: pl.DataFrame, papers: pl.DataFrame, rows: int) -> Ite
 
 def claims_view(claims: pl.DataFrame, papers: pl.DataFrame, rows: int = SLICE_ROWS) -> pl.DataFrame:
     """Claims with their paper's title, system, date and systems flag, a paper number
-    (``paper_no``, for fast distinct counts) and the lower-case text the search box looks in
-    (``haystack``). Every column in one chunk: a frame whose columns are chunked differently is
+    (``paper_no``, for fast distinct counts), the lower-case text the search box looks in
+    (``haystack``) and the rank of each sort key (``RANK_COLUMNS``). Every column in one chunk: a frame whose columns are chunked differently is
     realigned (copied) by every ``select``."""
     return pl.concat(list(_claims_slices(claims, papers, rows))).rechunk()
 
@@ -174,19 +195,42 @@ def add_views(snapshot: Path, tables: dict[str, pl.DataFrame], rows: int = SLICE
     fsync_path(snapshot)
 
 
-def read_views(snapshot: Path) -> dict[str, pl.DataFrame] | None:
+def read_views(snapshot: Path, kinds: tuple[str, ...] = tuple(VIEW_FILES),
+               files: dict[str, int] | None = None) -> dict[str, pl.DataFrame] | None:
     """The view frames of a snapshot directory, memory-mapped (zero-copy: the pages stay in the
     page cache, shared by every process that maps them); None when the snapshot has no view
-    files of this ``VIEW_VERSION``. Raises OSError / pyarrow.ArrowInvalid on an unreadable file."""
+    files of this ``VIEW_VERSION``. Raises OSError / pyarrow.ArrowInvalid on an unreadable file.
+
+    ``kinds``: which of the files; ``files``: file descriptors (``open_views``) to map instead of
+    the paths, so a file pruned meanwhile is still read. Each call maps the files anew: the pages a
+    frame touches count in this process's RSS until the frame (and all that shares its buffers) is
+    dropped, when the mapping goes."""
     frames = {}
-    for kind, name in VIEW_FILES.items():
-        path = Path(snapshot) / name
-        if not path.is_file():
+    for kind in kinds:
+        path = Path(snapshot) / VIEW_FILES[kind]
+        if files is not None and kind in files and os.path.isdir("/proc/self/fd"):
+            source = f"/proc/self/fd/{files[kind]}"
+        elif path.is_file():
+            source = str(path)
+        else:
             return None
-        reader = ipc.open_file(pa.memory_map(str(path), "r"))
+        reader = ipc.open_file(pa.memory_map(source, "r"))
         meta = json.loads((reader.schema.metadata or {}).get(_META_KEY, b"{}"))
         if meta.get("version") != VIEW_VERSION or meta.get("kind") != kind:
             return None
         table = reader.read_all()
         frames[kind] = pl.from_arrow(table.replace_schema_metadata(None), rechunk=False)
     return frames
+
+
+def open_views(snapshot: Path) -> dict[str, int]:
+    """Read-only descriptors of a snapshot's view files (for ``read_views(files=...)``); the caller closes them."""
+    files: dict[str, int] = {}
+    try:
+        for kind, name in VIEW_FILES.items():
+            files[kind] = os.open(Path(snapshot) / name, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
+    except OSError:
+        for fd in files.values():
+            os.close(fd)
+        raise
+    return files
