@@ -129,12 +129,16 @@ def _compact_arrow(frame: pl.DataFrame) -> pa.Table:
     """The frame as Arrow with strings as compact ``string_view``. Exported as ``large_string``
     first: a Polars string column's views may point into buffers much larger than the slice (a
     gathered or joined column shares its source's buffers), which a view export would write whole
-    for every batch; then cast, which keeps the compact data buffers and adds the views."""
-    table = frame.to_arrow(compat_level=pl.CompatLevel.oldest())
-    # a slice's list column still points into the whole column's values: concatenated, it is compact
-    table = pa.table({name: pa.concat_arrays(column.chunks) if column.num_chunks else column
-                      for name, column in zip(table.column_names, table.columns, strict=True)}, schema=table.schema)
-    return table.cast(pa.schema([f.with_type(_as_views(f.type)) for f in table.schema]))
+    for every batch; then cast, which keeps the compact data buffers and adds the views. Column by
+    column, so only one column's intermediate copies exist at a time."""
+    columns = {}
+    for series in frame.iter_columns():
+        exported = series.to_arrow(compat_level=pl.CompatLevel.oldest())
+        # a slice's list column still points into the whole column's values: concatenated, it is compact
+        array = pa.concat_arrays(exported.chunks) if isinstance(exported, pa.ChunkedArray) else pa.concat_arrays([exported])
+        del exported
+        columns[series.name] = array.cast(_as_views(array.type))
+    return pa.table(columns)
 
 
 def _write_batches(path: Path, frames: Iterator[pl.DataFrame], kind: str) -> None:
@@ -142,11 +146,13 @@ def _write_batches(path: Path, frames: Iterator[pl.DataFrame], kind: str) -> Non
     try:
         for frame in frames:
             table = _compact_arrow(frame)
+            del frame  # the slice is written from its Arrow copy
             if writer is None:
                 meta = {_META_KEY: json.dumps({"version": VIEW_VERSION, "kind": kind}).encode()}
                 writer = ipc.new_file(str(path), table.schema.with_metadata(meta))  # uncompressed
             for batch in table.to_batches():
                 writer.write_batch(batch)
+            del table
     finally:
         if writer is not None:
             writer.close()
