@@ -100,3 +100,58 @@ def claim_setting(c, names: _Names | None = None) -> dict[str, Any]:
 
 def empty_output(paper_id: Any = None) -> dict[str, Any]:
     return record_to_output(paper_id, RecordExtraction())
+
+
+#: the claims-frame columns frames_to_outputs reads (extract_all's claims: CLAIM_SCHEMA)
+_CLAIM_COLUMNS = (
+    "paper_id", "text", "start", "end", "low", "high", "unit", "metric", "better", "multiplier", "baseline_raw",
+    "qualifier", "confidence", "model_sizes", "gpu_counts", "hardware_raw", "model_sizes_from", "gpu_counts_from",
+    "hardware_from",
+)
+_FACT_COLUMNS = ("paper_id", "system", "is_systems", "model_sizes", "gpu_counts", "hardware_raw")
+
+
+def frames_to_outputs(paper_ids: list[Any], claims, facts) -> list[dict[str, Any]]:
+    """``records_to_outputs(paper_ids, extract_records(papers))`` from the (claims, facts) frames
+    ``extract_all(papers)`` gave, without the per-claim and per-paper objects in between.
+
+    The same objects, key for key and value for value (tests/test_contract.py compares them):
+    facts has one row per paper in the papers' order, claims are grouped by paper_id in their
+    order, and the registry look-ups are shared.
+    """
+    names = _Names()
+    device, unknown, baseline = names.device, names.unknown, names.baseline
+    by_paper: dict[str, list[dict[str, Any]]] = {}
+    for (pid, text, start, end, low, high, unit, metric, better, multiplier, baseline_raw, qualifier, confidence,
+         sizes, gpus, hardware_raw, sizes_from, gpus_from, hardware_from) in claims.select(_CLAIM_COLUMNS).rows():
+        canonical, baselines = baseline(baseline_raw)
+        hardware = [device(raw) for raw in hardware_raw]
+        claim = {
+            "text": text, "start": start, "end": end, "low": low, "high": high, "unit": unit, "metric": metric,
+            "better": better, "multiplier": multiplier, "baseline": baseline_raw, "baseline_canonical": canonical,
+            "baselines": baselines, "qualifier": qualifier, "confidence": confidence,
+            "model_sizes": [float(s) for s in sizes],
+            "gpu_counts": [int(n) for n in gpus],
+            "hardware": list(dict.fromkeys(h for h in hardware if h)),
+            "setting_from": {"model_sizes": sizes_from, "gpu_counts": gpus_from, "hardware": hardware_from},
+        }
+        try:
+            by_paper[pid].append(claim)
+        except KeyError:
+            by_paper[pid] = [claim]
+    outputs = []
+    for paper_id, (pid, system, is_systems, sizes, gpus, hardware_raw) in zip(
+        paper_ids, facts.select(_FACT_COLUMNS).rows()
+    ):
+        hardware = [device(raw) for raw in hardware_raw]
+        outputs.append({
+            "id": paper_id,
+            "system": system,
+            "is_systems": is_systems,
+            "model_sizes": [float(s) for s in sizes],
+            "gpu_counts": [int(n) for n in gpus],
+            "hardware": list(dict.fromkeys(h for h in hardware if h)),
+            "hardware_unknown": list(dict.fromkeys(raw for raw in hardware_raw if unknown(raw))),
+            "claims": by_paper.get(pid, []),
+        })
+    return outputs
