@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 from etl import normalise
@@ -102,56 +103,61 @@ def empty_output(paper_id: Any = None) -> dict[str, Any]:
     return record_to_output(paper_id, RecordExtraction())
 
 
-#: the claims-frame columns frames_to_outputs reads (extract_all's claims: CLAIM_SCHEMA)
-_CLAIM_COLUMNS = (
-    "paper_id", "text", "start", "end", "low", "high", "unit", "metric", "better", "multiplier", "baseline_raw",
-    "qualifier", "confidence", "model_sizes", "gpu_counts", "hardware_raw", "model_sizes_from", "gpu_counts_from",
-    "hardware_from",
-)
-_FACT_COLUMNS = ("paper_id", "system", "is_systems", "model_sizes", "gpu_counts", "hardware_raw")
-
-
 def frames_to_outputs(paper_ids: list[Any], claims, facts) -> list[dict[str, Any]]:
     """``records_to_outputs(paper_ids, extract_records(papers))`` from the (claims, facts) frames
     ``extract_all(papers)`` gave, without the per-claim and per-paper objects in between.
 
     The same objects, key for key and value for value (tests/test_contract.py compares them):
     facts has one row per paper in the papers' order, claims are grouped by paper_id in their
-    order, and the registry look-ups are shared.
+    order, and the registry look-ups are shared. The float() / int() of record_to_output are
+    casts of the list columns here (their values come out as Python floats / ints).
     """
+    import polars as pl
+
     names = _Names()
     device, unknown, baseline = names.device, names.unknown, names.baseline
+    sizes_col = pl.col("model_sizes").cast(pl.List(pl.Float64))
+    gpus_col = pl.col("gpu_counts").cast(pl.List(pl.Int64))
+
+    def canonical(hardware_raw: list[str]) -> list[str]:
+        return list(dict.fromkeys(h for h in map(device, hardware_raw) if h)) if hardware_raw else []
+
     by_paper: dict[str, list[dict[str, Any]]] = {}
+    rows = _rows(claims.select(
+        "paper_id", "text", "start", "end", "low", "high", "unit", "metric", "better", "multiplier", "baseline_raw",
+        "qualifier", "confidence", sizes_col, gpus_col, "hardware_raw", "model_sizes_from", "gpu_counts_from",
+        "hardware_from",
+    ))
     for (pid, text, start, end, low, high, unit, metric, better, multiplier, baseline_raw, qualifier, confidence,
-         sizes, gpus, hardware_raw, sizes_from, gpus_from, hardware_from) in claims.select(_CLAIM_COLUMNS).rows():
-        canonical, baselines = baseline(baseline_raw)
-        hardware = [device(raw) for raw in hardware_raw]
+         sizes, gpus, hardware_raw, sizes_from, gpus_from, hardware_from) in rows:
+        canonical_baseline, baselines = baseline(baseline_raw)
         claim = {
             "text": text, "start": start, "end": end, "low": low, "high": high, "unit": unit, "metric": metric,
-            "better": better, "multiplier": multiplier, "baseline": baseline_raw, "baseline_canonical": canonical,
-            "baselines": baselines, "qualifier": qualifier, "confidence": confidence,
-            "model_sizes": [float(s) for s in sizes],
-            "gpu_counts": [int(n) for n in gpus],
-            "hardware": list(dict.fromkeys(h for h in hardware if h)),
+            "better": better, "multiplier": multiplier, "baseline": baseline_raw,
+            "baseline_canonical": canonical_baseline, "baselines": baselines, "qualifier": qualifier,
+            "confidence": confidence, "model_sizes": sizes, "gpu_counts": gpus, "hardware": canonical(hardware_raw),
             "setting_from": {"model_sizes": sizes_from, "gpu_counts": gpus_from, "hardware": hardware_from},
         }
         try:
             by_paper[pid].append(claim)
         except KeyError:
             by_paper[pid] = [claim]
-    outputs = []
-    for paper_id, (pid, system, is_systems, sizes, gpus, hardware_raw) in zip(
-        paper_ids, facts.select(_FACT_COLUMNS).rows()
-    ):
-        hardware = [device(raw) for raw in hardware_raw]
-        outputs.append({
+    rows = _rows(facts.select("paper_id", "system", "is_systems", sizes_col, gpus_col, "hardware_raw"))
+    return [
+        {
             "id": paper_id,
             "system": system,
             "is_systems": is_systems,
-            "model_sizes": [float(s) for s in sizes],
-            "gpu_counts": [int(n) for n in gpus],
-            "hardware": list(dict.fromkeys(h for h in hardware if h)),
-            "hardware_unknown": list(dict.fromkeys(raw for raw in hardware_raw if unknown(raw))),
+            "model_sizes": sizes,
+            "gpu_counts": gpus,
+            "hardware": canonical(hardware_raw),
+            "hardware_unknown": list(dict.fromkeys(raw for raw in hardware_raw if unknown(raw))) if hardware_raw else [],
             "claims": by_paper.get(pid, []),
-        })
-    return outputs
+        }
+        for paper_id, (pid, system, is_systems, sizes, gpus, hardware_raw) in zip(paper_ids, rows)
+    ]
+
+
+def _rows(frame) -> Iterator[tuple]:
+    """frame.rows(), column by column (faster for list columns)."""
+    return zip(*(series.to_list() for series in frame.get_columns()))
