@@ -31,12 +31,12 @@ from etl.extract.batch import PARALLEL_MIN_ROWS, _die_with_parent, _in_order, ex
 REQUIRED_FIELDS = ("id", "title", "abstract")
 PROGRESS_EVERY = 1000
 BATCH = 1000  # records per extraction frame (extract_lines)
-#: `claimboard extract` reads its input in blocks of whole lines of about BLOCK_BYTES (one worker
-#: task each), smaller towards the end of a large file (see _Input.blocks); a worker extracts a
-#: block BATCH_LINES lines at a time at most (under batch.PARALLEL_MIN_ROWS: no pool in a worker)
-BLOCK_BYTES = 16 << 20
-MIN_BLOCK_BYTES = 2 << 20
-BATCH_LINES = 10_000
+#: `claimboard extract` reads its input in blocks of whole lines of at most about BLOCK_BYTES (one
+#: worker task each; see _Input.blocks); a worker extracts a block BATCH_LINES lines at a time at
+#: most (under batch.PARALLEL_MIN_ROWS: no pool inside a worker). The extractor's CPU per paper
+#: still drops from 1k- to 10k-paper frames, hence the large blocks.
+BLOCK_BYTES = 24 << 20
+BATCH_LINES = 15_000
 
 EPILOG = """\
 examples:
@@ -128,8 +128,8 @@ def extract_block(data: bytes | str, decode_errors: str = "strict", universal: b
 
     ``data``: whole lines of the input (the last one may lack its newline only at the end of the
     input), as read from the file: UTF-8 bytes, decoded here with ``decode_errors``, or text.
-    ``universal``: \r and \r\n end lines too (a file opened in text mode); stdin ends lines at
-    \n only. Run by the worker processes, so that decoding, parsing, extraction and serialising
+    ``universal``: CR and CR LF end lines too (as in a file opened in text mode); stdin ends lines
+    at LF only. Run by the worker processes, so that decoding, parsing, extraction and serialising
     all happen off the main process; lines go through the extractor at most BATCH_LINES at a time.
     """
     text = data.decode("utf-8", decode_errors) if isinstance(data, bytes) else data
@@ -158,7 +158,7 @@ def _read_blocks(stream, size) -> Iterator[bytes | str]:
 
 class _Input:
     """The input file or stdin, read in blocks of whole lines as the text-mode reader would
-    split them: a file is read as bytes (decoded as UTF-8 by the workers, \r and \r\n ending
+    split them: a file is read as bytes (decoded as UTF-8 by the workers, CR and CR LF ending
     lines too), stdin as bytes when its encoding is UTF-8 (with its error handler), else as text."""
 
     def __init__(self, path: str) -> None:
@@ -176,17 +176,14 @@ class _Input:
             self.total = None
 
     def blocks(self, workers: int) -> Iterator[bytes | str]:
-        """Blocks of BLOCK_BYTES; with several workers and a file of known size, shrinking to
-        about a 2*workers-th of what is left (not under MIN_BLOCK_BYTES) so that the workers
-        finish together."""
-
-        def size() -> int:
-            if workers == 1 or self.total is None:
-                return BLOCK_BYTES
-            left = self.total - self.stream.tell()
-            return max(MIN_BLOCK_BYTES, min(BLOCK_BYTES, left // (2 * workers)))
-
-        return _read_blocks(self.stream, size)
+        """Blocks of about BLOCK_BYTES; with several workers and a file of known size, a multiple
+        of ``workers`` blocks of equal size (the workers finish together, each block large enough
+        to amortise the extractor's per-frame work)."""
+        size = BLOCK_BYTES
+        if workers > 1 and self.total:
+            count = workers * -(-self.total // (workers * BLOCK_BYTES))
+            size = max(1, -(-self.total // count))
+        return _read_blocks(self.stream, lambda: size)
 
     def close(self) -> None:
         self.closing.close()
