@@ -14,8 +14,8 @@ import polars as pl
 import pytest
 
 from etl.commands import extract as cmd
-from etl.contract import empty_output, frames_to_outputs, records_to_outputs
-from etl.extract import RECORD_SCHEMA, extract_all, extract_records
+from etl.contract import empty_output, frames_to_lines, frames_to_outputs, records_to_outputs
+from etl.extract import CLAIM_SCHEMA, FACT_SCHEMA, RECORD_SCHEMA, extract_all, extract_records
 
 ROOT = Path(__file__).resolve().parents[1]
 GOLD = ROOT / "tests" / "fixtures" / "gold_dev.jsonl"
@@ -87,8 +87,29 @@ def test_frames_to_outputs_equals_records_to_outputs_on_the_gold():
     assert claims.height > 100
     fast = frames_to_outputs(ids, claims, facts)
     assert fast == records_to_outputs(ids, extract_records(papers))
-    encode = json.JSONEncoder(ensure_ascii=False).encode
-    assert [encode(o) for o in fast] == [json.dumps(o, ensure_ascii=False) for o in fast]
+    assert frames_to_lines(ids, claims, facts) == [json.dumps(o, ensure_ascii=False) for o in fast]
+
+
+def test_frames_to_lines_writes_json_dumps_text_for_odd_values():
+    """Floats (NaN, infinities, exponents, -0.0), nulls, escapes, non-ASCII and ids of any JSON type."""
+    odd_text = 'quote " back \\ tab \t nl \n cr \r \x01 \x7f \u2028 é 🚀'
+    claim = {
+        "paper_id": "0", "text": odd_text, "start": 0, "end": 3, "sentence": "s", "low": float("nan"),
+        "high": float("inf"), "unit": "x", "metric": None, "better": None, "multiplier": -0.0,
+        "baseline_raw": "vLLM and TGI", "qualifier": None, "confidence": 1e-05, "model_sizes": [7e9, 1.5e-7, 1e16],
+        "gpu_counts": [8], "hardware_raw": ["A100", "H100", "A100", "Zorp-9000"], "model_sizes_from": "claim",
+        "gpu_counts_from": None, "hardware_from": "paper",
+    }
+    claims = pl.DataFrame([claim, {**claim, "paper_id": "2", "low": float("-inf"), "high": None, "better": True,
+                                   "model_sizes": [], "hardware_raw": []}], schema=CLAIM_SCHEMA)
+    facts = pl.DataFrame(
+        [("0", odd_text, True, [2.0, 1e-05], [1, 2], ["A100", "Zorp-9000", "a100"]), ("1", None, None, [], [], []),
+         ("2", "", False, [float("nan")], [], ["TPU v4"])],
+        schema=FACT_SCHEMA, orient="row",
+    )
+    for ids in (["a", "b", "c"], [7, 1.0, None], [True, {"k": [1, "é"]}, ["x"]], [10**30, float("nan"), "\u2028"]):
+        expected = [json.dumps(o, ensure_ascii=False) for o in frames_to_outputs(ids, claims, facts)]
+        assert frames_to_lines(ids, claims, facts) == expected
 
 
 def test_a_block_with_one_malformed_line_among_good_ones_is_what_the_old_path_wrote():

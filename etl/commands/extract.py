@@ -24,7 +24,7 @@ from typing import Any
 
 import polars as pl
 
-from etl.contract import empty_output, frames_to_outputs
+from etl.contract import empty_output, frames_to_lines, frames_to_outputs
 from etl.extract import RECORD_SCHEMA, extract_all
 from etl.extract.batch import PARALLEL_MIN_ROWS, _die_with_parent, _in_order, extract_workers
 
@@ -93,29 +93,33 @@ def extract_lines(lines: Iterable[str], errors=sys.stderr, batch: int = BATCH) -
             yield out
 
 
-def _extract_lines(lines: list[str]) -> tuple[list[dict[str, Any]], list[tuple[int, str]]]:
-    """The output object of each input line, in order, and (index in ``lines``, what is wrong
-    and what was written instead) of the malformed ones.
+def _extract_lines(lines: list[str], as_text: bool = False) -> tuple[list[Any], list[tuple[int, str]]]:
+    """The output object of each input line (``as_text``: its JSON text, json.dumps with
+    ensure_ascii=False), in order, and (index in ``lines``, what is wrong and what was written
+    instead) of the malformed ones.
 
-    The good lines are extracted as one frame (extract_all) and their output objects built from
-    its claims and facts frames (contract.frames_to_outputs).
+    The good lines are extracted as one frame (extract_all) and their outputs built from its
+    claims and facts frames (contract.frames_to_outputs / frames_to_lines).
     """
     parsed = [parse_line(line) for line in lines]
     good = [record for record, problem in parsed if not problem]
     papers = pl.DataFrame(
         [(str(i), r["title"], r["abstract"]) for i, r in enumerate(good)], schema=RECORD_SCHEMA, orient="row"
     )
-    extracted = iter(frames_to_outputs([r["id"] for r in good], *extract_all(papers)))
-    outputs: list[dict[str, Any]] = []
-    problems: list[tuple[int, str]] = []
-    for index, (record, problem) in enumerate(parsed):
+    build = frames_to_lines if as_text else frames_to_outputs
+    outputs = build([r["id"] for r in good], *extract_all(papers))
+    problems = [(index, problem) for index, (_, problem) in enumerate(parsed) if problem]
+    if not problems:
+        return outputs, []
+    extracted = iter(outputs)
+    outputs = []
+    for record, problem in parsed:
         if not problem:
             outputs.append(next(extracted))
             continue
         paper_id = record.get("id") if isinstance(record, dict) and isinstance(record.get("id"), (str, int)) else None
-        outputs.append(empty_output(paper_id))
-        problems.append((index, f"{problem}; writing an empty result"))
-    return outputs, problems
+        outputs.append(_encode(empty_output(paper_id)) if as_text else empty_output(paper_id))
+    return outputs, [(index, f"{problem}; writing an empty result") for index, problem in problems]
 
 
 #: json.dumps(obj, ensure_ascii=False) without building an encoder per line (same text)
@@ -141,8 +145,8 @@ def extract_block(data: bytes | str, decode_errors: str = "strict", universal: b
     parts: list[str] = []
     problems: list[tuple[int, str]] = []
     for offset in range(0, len(lines), BATCH_LINES):
-        outputs, found = _extract_lines(lines[offset : offset + BATCH_LINES])
-        parts.extend(map(_encode, outputs))
+        outputs, found = _extract_lines(lines[offset : offset + BATCH_LINES], as_text=True)
+        parts.extend(outputs)
         problems.extend((offset + index + 1, message) for index, message in found)
     parts.append("")
     return len(lines), "\n".join(parts) if len(parts) > 1 else "", problems
