@@ -78,6 +78,18 @@ def parse_line(line: str) -> tuple[dict[str, Any] | None, str | None]:
     return record, None
 
 
+def _parse_line(line: str, loads=json.loads) -> tuple[dict[str, Any] | None, str | None]:
+    """parse_line, the usual case (an object whose id, title and abstract are strings) first."""
+    try:
+        record = loads(line)
+        if (type(record) is dict and type(record.get("id")) is str and type(record.get("title")) is str
+                and type(record.get("abstract")) is str):
+            return record, None
+    except ValueError:
+        pass
+    return parse_line(line)
+
+
 def extract_lines(lines: Iterable[str], errors=sys.stderr, batch: int = BATCH) -> Iterator[dict[str, Any]]:
     """One output object per input line; problems go to `errors` with the line number.
 
@@ -101,10 +113,12 @@ def _extract_lines(lines: list[str], as_text: bool = False) -> tuple[list[Any], 
     The good lines are extracted as one frame (extract_all) and their outputs built from its
     claims and facts frames (contract.frames_to_outputs / frames_to_lines).
     """
-    parsed = [parse_line(line) for line in lines]
+    parsed = [_parse_line(line) for line in lines]
     good = [record for record, problem in parsed if not problem]
     papers = pl.DataFrame(
-        [(str(i), r["title"], r["abstract"]) for i, r in enumerate(good)], schema=RECORD_SCHEMA, orient="row"
+        {"paper_id": [str(i) for i in range(len(good))], "title": [r["title"] for r in good],
+         "abstract": [r["abstract"] for r in good]},
+        schema=RECORD_SCHEMA,
     )
     build = frames_to_lines if as_text else frames_to_outputs
     outputs = build([r["id"] for r in good], *extract_all(papers))
