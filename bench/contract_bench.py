@@ -70,6 +70,34 @@ def run_once(code: Path, source: Path, out: Path, workers: int | None) -> dict:
     return {"wall": wall, "cpu": cpu}
 
 
+_EXTRACTOR = r"""
+import json, sys, time
+import polars as pl
+from etl.extract import RECORD_SCHEMA, extract_all
+lines = open(sys.argv[1], encoding="utf-8").read().splitlines()
+cpu = 0.0
+for i in range(0, len(lines), 15_000):
+    records = [json.loads(line) for line in lines[i : i + 15_000]]
+    papers = pl.DataFrame({"paper_id": [str(k) for k in range(len(records))], "title": [r["title"] for r in records],
+                           "abstract": [r["abstract"] for r in records]}, schema=RECORD_SCHEMA)
+    t0 = time.process_time()
+    extract_all(papers)
+    cpu += time.process_time() - t0
+print(json.dumps({"cpu": cpu}))
+"""
+
+
+def extractor_cpu(code: Path, source: Path) -> float:
+    """CPU seconds of extract_all alone on the input's papers, one process, 15k-paper frames (as a
+    worker of `extract` runs it): what the contract cannot go below."""
+    env = {**os.environ, "PYTHONPATH": str(code), "CLAIMBOARD_EXTRACT_WORKERS": "1"}
+    proc = subprocess.run([sys.executable, "-c", _EXTRACTOR, str(source)], cwd=code, env=env,
+                          capture_output=True, text=True, check=False)
+    if proc.returncode != 0:
+        raise RuntimeError(f"extract_all on {code} failed:\n{proc.stderr[-3000:]}")
+    return json.loads(proc.stdout.strip().splitlines()[-1])["cpu"]
+
+
 def count_lines(path: Path) -> int:
     with path.open("rb") as f:
         return sum(block.count(b"\n") for block in iter(lambda: f.read(1 << 20), b""))
@@ -87,6 +115,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeat", type=int, default=3, help="runs per code and worker count; the median is reported")
     parser.add_argument("--compare", type=Path, help="another checkout to run alternately with this one (e.g. main)")
     parser.add_argument("--quick", action="store_true", help="20k abstracts, one run")
+    parser.add_argument("--no-extractor", action="store_true", help="skip the extract_all-only reference run")
     parser.add_argument("--work", type=Path, default=Path("/tmp/claimboard-bench"), help="inputs and outputs (default %(default)s)")
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
@@ -96,6 +125,7 @@ def main(argv: list[str] | None = None) -> int:
     source = args.input or make_input(args.size, args.work, args.seed)
     lines = count_lines(source)
     codes = {"this": ROOT, **({"compare": args.compare.resolve()} if args.compare else {})}
+    load_before = os.getloadavg()[0]
     results: dict[tuple[str, int], list[dict]] = {}
     outputs: dict[str, Path] = {}
     for workers in args.workers:
@@ -108,13 +138,21 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"OUTPUTS DIFFER: {outputs['this']} vs {outputs['compare']}", file=sys.stderr)
                 return 1
 
-    print(f"claimboard extract on {lines:,} abstracts ({source}), median of {args.repeat} run(s)")
-    print(f"{'code':<10} {'workers':>7} {'wall s':>8} {'CPU s':>8} {'abstracts/s':>12} {'per CPU-s':>10}")
+    extractor = None if args.no_extractor else extractor_cpu(ROOT, source)
+    load_after = os.getloadavg()[0]
+
+    print(f"claimboard extract on {lines:,} abstracts ({source}), median of {args.repeat} run(s); "
+          f"CPU: the command and its worker processes; load average {load_before:.1f} before, {load_after:.1f} after")
+    print(f"{'code':<12} {'workers':>7} {'wall s':>8} {'CPU s':>8} {'abstracts/s':>12} {'per CPU-s':>10}  runs (wall/CPU s)")
     for (name, workers), runs in results.items():
         wall = statistics.median(r["wall"] for r in runs)
         cpu = statistics.median(r["cpu"] for r in runs)
-        label = str(args.compare) if name == "compare" else "this"
-        print(f"{label[-10:]:<10} {workers or 'default':>7} {wall:8.2f} {cpu:8.2f} {lines / wall:12,.0f} {lines / cpu:10,.0f}")
+        label = args.compare.name or str(args.compare) if name == "compare" else "this"
+        spread = " ".join(f"{r['wall']:.1f}/{r['cpu']:.1f}" for r in runs)
+        print(f"{label[:12]:<12} {workers or 'default':>7} {wall:8.2f} {cpu:8.2f} {lines / wall:12,.0f} {lines / cpu:10,.0f}  {spread}")
+    if extractor:
+        print(f"{'extract_all':<12} {'alone':>7} {'':>8} {extractor:8.2f} {'':>12} {lines / extractor:10,.0f}  "
+              "(this code's extractor, in-process, 15k-paper frames: the floor of the CPU column)")
     if args.compare:
         print("outputs byte-identical to the compared checkout's")
     best = max(lines / statistics.median(r["wall"] for r in runs) for (name, _), runs in results.items() if name == "this")
