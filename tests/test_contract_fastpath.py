@@ -211,3 +211,10 @@ def test_cli_stdin_to_stdout_keeps_cr_inside_lines():
     assert proc.stderr.decode().splitlines() == messages == [
         "line 3: invalid JSON (Expecting property name enclosed in double quotes at column 2); writing an empty result"
     ]
+
+
+def test_a_worker_never_starts_a_pool_of_its_own():
+    # extract_all cuts frames of PARALLEL_MIN_ROWS papers or more across a pool: a block's batches stay under it
+    from etl.extract.batch import PARALLEL_MIN_ROWS
+
+    assert cmd.BATCH_LINES < PARALLEL_MIN_ROWS
