@@ -42,9 +42,10 @@ BATCH = 1000  # records per extraction frame (extract_lines)
 #: `claimboard extract` reads its input in blocks of whole lines of at most about BLOCK_BYTES (one
 #: worker task each; see _Input.blocks); a worker extracts a block BATCH_LINES lines at a time at
 #: most (under batch.PARALLEL_MIN_ROWS: no pool inside a worker). The extractor's CPU per paper
-#: still drops from 1k- to 10k-paper frames, hence the large blocks.
-BLOCK_BYTES = 24 << 20
-BATCH_LINES = 19_000
+#: still drops from 1k- to 10k-paper frames, hence the large blocks; larger ones cost memory (a
+#: worker's peak RSS grows ~10 MB per 1k papers in its frame) for little CPU.
+BLOCK_BYTES = 16 << 20
+BATCH_LINES = 12_000
 
 EPILOG = """\
 examples:
@@ -159,10 +160,17 @@ def extract_block(data: bytes | str, decode_errors: str = "strict", universal: b
     all happen off the main process; lines go through the extractor in equal batches of at most
     BATCH_LINES.
     """
-    text = data.decode("utf-8", decode_errors) if isinstance(data, bytes) else data
-    if universal and "\r" in text:
-        text = text.replace("\r\n", "\n").replace("\r", "\n")
-    lines = text.split("\n")
+    if isinstance(data, bytes):
+        # CR and LF are never part of a multi-byte UTF-8 sequence: lines can be cut before decoding,
+        # and each decoded on its own (no copy of the whole block as one, maybe 4-byte-wide, str)
+        if universal and b"\r" in data:
+            data = data.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
+        lines = [line.decode("utf-8", decode_errors) for line in data.split(b"\n")]
+    else:
+        if universal and "\r" in data:
+            data = data.replace("\r\n", "\n").replace("\r", "\n")
+        lines = data.split("\n")
+    del data
     if lines[-1] == "":
         lines.pop()
     parts: list[str] = []
