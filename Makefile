@@ -65,6 +65,7 @@ bench: $(VENV)/.bench-installed
 	$(BIN)/python bench/peer_bench.py
 	$(BIN)/python bench/dashboard_bench.py
 	$(BIN)/python bench/ingest_bench.py
+	$(BIN)/python bench/contract_bench.py --workers 1 2
 
 ## the same benchmarks at small sizes
 bench-quick: $(VENV)/.bench-installed
@@ -72,6 +73,7 @@ bench-quick: $(VENV)/.bench-installed
 	$(BIN)/python bench/peer_bench.py --quick
 	$(BIN)/python bench/dashboard_bench.py --quick
 	$(BIN)/python bench/ingest_bench.py --size 50MB
+	$(BIN)/python bench/contract_bench.py --quick
 
 ## fuzz the readers and the extractor: 100k generated cases (CASES=... to change)
 fuzz: setup

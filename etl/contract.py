@@ -5,6 +5,8 @@
 
 from __future__ import annotations
 
+import json
+from collections.abc import Iterator
 from typing import Any
 
 from etl import normalise
@@ -100,3 +102,155 @@ def claim_setting(c, names: _Names | None = None) -> dict[str, Any]:
 
 def empty_output(paper_id: Any = None) -> dict[str, Any]:
     return record_to_output(paper_id, RecordExtraction())
+
+
+def frames_to_outputs(paper_ids: list[Any], claims, facts) -> list[dict[str, Any]]:
+    """``records_to_outputs(paper_ids, extract_records(papers))`` from the (claims, facts) frames
+    ``extract_all(papers)`` gave, without the per-claim and per-paper objects in between.
+
+    The same objects, key for key and value for value (tests/test_contract.py compares them):
+    facts has one row per paper in the papers' order, claims are grouped by paper_id in their
+    order, and the registry look-ups are shared. The float() / int() of record_to_output are
+    casts of the list columns here (their values come out as Python floats / ints).
+    """
+    import polars as pl
+
+    names = _Names()
+    device, unknown, baseline = names.device, names.unknown, names.baseline
+    sizes_col = pl.col("model_sizes").cast(pl.List(pl.Float64))
+    gpus_col = pl.col("gpu_counts").cast(pl.List(pl.Int64))
+
+    def canonical(hardware_raw: list[str]) -> list[str]:
+        return list(dict.fromkeys(h for h in map(device, hardware_raw) if h)) if hardware_raw else []
+
+    by_paper: dict[str, list[dict[str, Any]]] = {}
+    rows = _rows(claims.select(
+        "paper_id", "text", "start", "end", "low", "high", "unit", "metric", "better", "multiplier", "baseline_raw",
+        "qualifier", "confidence", sizes_col, gpus_col, "hardware_raw", "model_sizes_from", "gpu_counts_from",
+        "hardware_from",
+    ))
+    for (pid, text, start, end, low, high, unit, metric, better, multiplier, baseline_raw, qualifier, confidence,
+         sizes, gpus, hardware_raw, sizes_from, gpus_from, hardware_from) in rows:
+        canonical_baseline, baselines = baseline(baseline_raw)
+        claim = {
+            "text": text, "start": start, "end": end, "low": low, "high": high, "unit": unit, "metric": metric,
+            "better": better, "multiplier": multiplier, "baseline": baseline_raw,
+            "baseline_canonical": canonical_baseline, "baselines": baselines, "qualifier": qualifier,
+            "confidence": confidence, "model_sizes": sizes, "gpu_counts": gpus, "hardware": canonical(hardware_raw),
+            "setting_from": {"model_sizes": sizes_from, "gpu_counts": gpus_from, "hardware": hardware_from},
+        }
+        try:
+            by_paper[pid].append(claim)
+        except KeyError:
+            by_paper[pid] = [claim]
+    rows = _rows(facts.select("paper_id", "system", "is_systems", sizes_col, gpus_col, "hardware_raw"))
+    return [
+        {
+            "id": paper_id,
+            "system": system,
+            "is_systems": is_systems,
+            "model_sizes": sizes,
+            "gpu_counts": gpus,
+            "hardware": canonical(hardware_raw),
+            "hardware_unknown": list(dict.fromkeys(raw for raw in hardware_raw if unknown(raw))) if hardware_raw else [],
+            "claims": by_paper.get(pid, []),
+        }
+        for paper_id, (pid, system, is_systems, sizes, gpus, hardware_raw) in zip(paper_ids, rows)
+    ]
+
+
+def _rows(frame) -> Iterator[tuple]:
+    """frame.rows(), column by column (faster for list columns)."""
+    return zip(*(series.to_list() for series in frame.get_columns()))
+
+
+def frames_to_lines(paper_ids: list[Any], claims, facts) -> list[str]:
+    """``json.dumps(o, ensure_ascii=False)`` of each of ``frames_to_outputs(paper_ids, claims,
+    facts)``, written directly: the same text, character for character (the encoder's string
+    escaping, float.__repr__ with NaN / Infinity, ", " and ": " separators, the keys in order),
+    without the dicts in between. A paper id that is not a string goes through json.dumps."""
+    import polars as pl
+
+    names = _Names()
+    device, unknown, baseline = names.device, names.unknown, names.baseline
+    sizes_col = pl.col("model_sizes").cast(pl.List(pl.Float64))
+    gpus_col = pl.col("gpu_counts").cast(pl.List(pl.Int64))
+
+    def strs(values) -> str:
+        return "[" + ", ".join(map(_value, values)) + "]" if values else "[]"
+
+    def canonical(hardware_raw: list[str]) -> str:
+        return strs(dict.fromkeys(h for h in map(device, hardware_raw) if h)) if hardware_raw else "[]"
+
+    by_paper: dict[str, list[str]] = {}
+    rows = _rows(claims.select(
+        "paper_id", "text", "start", "end", "low", "high", "unit", "metric", "better", "multiplier", "baseline_raw",
+        "qualifier", "confidence", sizes_col, gpus_col, "hardware_raw", "model_sizes_from", "gpu_counts_from",
+        "hardware_from",
+    ))
+    for (pid, text, start, end, low, high, unit, metric, better, multiplier, baseline_raw, qualifier, confidence,
+         sizes, gpus, hardware_raw, sizes_from, gpus_from, hardware_from) in rows:
+        canonical_baseline, baselines = baseline(baseline_raw)
+        claim = (
+            f'{{"text": {_value(text)}, "start": {_value(start)}, "end": {_value(end)}, "low": {_value(low)}, '
+            f'"high": {_value(high)}, "unit": {_value(unit)}, "metric": {_value(metric)}, "better": {_value(better)}, '
+            f'"multiplier": {_value(multiplier)}, "baseline": {_value(baseline_raw)}, '
+            f'"baseline_canonical": {_value(canonical_baseline)}, "baselines": {strs(baselines)}, '
+            f'"qualifier": {_value(qualifier)}, "confidence": {_value(confidence)}, '
+            f'"model_sizes": {_floats(sizes)}, "gpu_counts": {_ints(gpus)}, "hardware": {canonical(hardware_raw)}, '
+            f'"setting_from": {{"model_sizes": {_value(sizes_from)}, "gpu_counts": {_value(gpus_from)}, '
+            f'"hardware": {_value(hardware_from)}}}}}'
+        )
+        try:
+            by_paper[pid].append(claim)
+        except KeyError:
+            by_paper[pid] = [claim]
+    rows = _rows(facts.select("paper_id", "system", "is_systems", sizes_col, gpus_col, "hardware_raw"))
+    return [
+        f'{{"id": {_str(paper_id) if type(paper_id) is str else _dumps(paper_id)}, "system": {_value(system)}, '
+        f'"is_systems": {_value(is_systems)}, "model_sizes": {_floats(sizes)}, "gpu_counts": {_ints(gpus)}, '
+        f'"hardware": {canonical(hardware_raw)}, '
+        f'"hardware_unknown": {strs(dict.fromkeys(raw for raw in hardware_raw if unknown(raw))) if hardware_raw else "[]"}, '
+        f'"claims": [{", ".join(by_paper.get(pid, ()))}]}}'
+        for paper_id, (pid, system, is_systems, sizes, gpus, hardware_raw) in zip(paper_ids, rows)
+    ]
+
+
+#: the pieces of json.dumps(..., ensure_ascii=False): its string escaping, its float and int text
+_str = json.encoder.encode_basestring
+_dumps = json.JSONEncoder(ensure_ascii=False).encode
+_INF = float("inf")
+
+
+def _float(x: float) -> str:
+    if x != x:
+        return "NaN"
+    if x == _INF:
+        return "Infinity"
+    if x == -_INF:
+        return "-Infinity"
+    return float.__repr__(x)
+
+
+def _value(v: Any) -> str:
+    """json.dumps(v, ensure_ascii=False) of a scalar (str, None, bool, int, float); else json.dumps."""
+    kind = type(v)
+    if kind is str:
+        return _str(v)
+    if v is None:
+        return "null"
+    if kind is bool:
+        return "true" if v else "false"
+    if kind is float:
+        return _float(v)
+    if kind is int:
+        return int.__repr__(v)
+    return _dumps(v)
+
+
+def _floats(values: list[float]) -> str:
+    return "[" + ", ".join(map(_float, values)) + "]" if values else "[]"
+
+
+def _ints(values: list[int]) -> str:
+    return "[" + ", ".join(map(int.__repr__, values)) + "]" if values else "[]"
