@@ -87,10 +87,14 @@ def _claims_slices(claims: pl.DataFrame, papers: pl.DataFrame, rows: int) -> Ite
         # a claim whose paper is missing still counts as its own paper (numbered over the whole table)
         claims = claims.with_columns(_own_no=pl.col("paper_id").rank("dense").cast(pl.UInt32) + papers.height)
     for part in claims.iter_slices(rows) if claims.height else [claims]:
-        joined = part.join(info, on="paper_id", how="left", maintain_order="left")
-        if "_own_no" in joined.columns:
-            joined = joined.with_columns(paper_no=pl.coalesce("paper_no", "_own_no")).drop("_own_no")
-        yield joined.with_columns(haystack=_search_text(joined, SEARCH_COLUMNS, "\n")).rechunk()
+        yield _claims_view_slice(part, info)  # built in a call: no frame of it stays in this generator
+
+
+def _claims_view_slice(part: pl.DataFrame, info: pl.DataFrame) -> pl.DataFrame:
+    joined = part.join(info, on="paper_id", how="left", maintain_order="left")
+    if "_own_no" in joined.columns:
+        joined = joined.with_columns(paper_no=pl.coalesce("paper_no", "_own_no")).drop("_own_no")
+    return joined.with_columns(haystack=_search_text(joined, SEARCH_COLUMNS, "\n")).rechunk()
 
 
 def claims_view(claims: pl.DataFrame, papers: pl.DataFrame, rows: int = SLICE_ROWS) -> pl.DataFrame:
@@ -126,18 +130,19 @@ def _as_views(dtype: pa.DataType) -> pa.DataType:
 
 
 def _compact_arrow(frame: pl.DataFrame) -> pa.Table:
-    """The frame as Arrow with strings as compact ``string_view``. Exported as ``large_string``
-    first: a Polars string column's views may point into buffers much larger than the slice (a
-    gathered or joined column shares its source's buffers), which a view export would write whole
-    for every batch; then cast, which keeps the compact data buffers and adds the views. Column by
-    column, so only one column's intermediate copies exist at a time."""
+    """The frame as Arrow with strings as compact ``string_view``, taking the frame's columns out
+    of it one by one (it is left empty), so a slice exists about once, not as Polars and Arrow
+    copies side by side. Exported as ``large_string`` first: a Polars string column's views may
+    point into buffers much larger than the slice (a gathered or joined column shares its source's
+    buffers), which a view export would write whole for every batch; then cast, which keeps the
+    compact data buffers and adds the views."""
     columns = {}
-    for series in frame.iter_columns():
-        exported = series.to_arrow(compat_level=pl.CompatLevel.oldest())
+    for name in frame.columns:
+        exported = frame.drop_in_place(name).to_arrow(compat_level=pl.CompatLevel.oldest())
         # a slice's list column still points into the whole column's values: concatenated, it is compact
         array = pa.concat_arrays(exported.chunks) if isinstance(exported, pa.ChunkedArray) else pa.concat_arrays([exported])
         del exported
-        columns[series.name] = array.cast(_as_views(array.type))
+        columns[name] = array.cast(_as_views(array.type))
     return pa.table(columns)
 
 
@@ -145,8 +150,7 @@ def _write_batches(path: Path, frames: Iterator[pl.DataFrame], kind: str) -> Non
     writer = None
     try:
         for frame in frames:
-            table = _compact_arrow(frame)
-            del frame  # the slice is written from its Arrow copy
+            table = _compact_arrow(frame)  # empties the frame
             if writer is None:
                 meta = {_META_KEY: json.dumps({"version": VIEW_VERSION, "kind": kind}).encode()}
                 writer = ipc.new_file(str(path), table.schema.with_metadata(meta))  # uncompressed
