@@ -124,11 +124,7 @@ def frames_to_outputs(paper_ids: list[Any], claims, facts) -> list[dict[str, Any
         return list(dict.fromkeys(h for h in map(device, hardware_raw) if h)) if hardware_raw else []
 
     by_paper: dict[str, list[dict[str, Any]]] = {}
-    rows = _rows(claims.select(
-        "paper_id", "text", "start", "end", "low", "high", "unit", "metric", "better", "multiplier", "baseline_raw",
-        "qualifier", "confidence", sizes_col, gpus_col, "hardware_raw", "model_sizes_from", "gpu_counts_from",
-        "hardware_from",
-    ))
+    rows = _claim_rows(claims, sizes_col, gpus_col)
     for (pid, text, start, end, low, high, unit, metric, better, multiplier, baseline_raw, qualifier, confidence,
          sizes, gpus, hardware_raw, sizes_from, gpus_from, hardware_from) in rows:
         canonical_baseline, baselines = baseline(baseline_raw)
@@ -159,6 +155,15 @@ def frames_to_outputs(paper_ids: list[Any], claims, facts) -> list[dict[str, Any
     ]
 
 
+def _claim_rows(claims, sizes_col, gpus_col) -> Iterator[tuple]:
+    """(paper_id, the contract's claim fields..., the setting and where each value came from) per claim."""
+    return _rows(claims.select(
+        "paper_id", "text", "start", "end", "low", "high", "unit", "metric", "better", "multiplier", "baseline_raw",
+        "qualifier", "confidence", sizes_col, gpus_col, "hardware_raw", "model_sizes_from", "gpu_counts_from",
+        "hardware_from",
+    ))
+
+
 def _rows(frame) -> Iterator[tuple]:
     """frame.rows(), column by column (faster for list columns)."""
     return zip(*(series.to_list() for series in frame.get_columns()))
@@ -183,11 +188,7 @@ def frames_to_lines(paper_ids: list[Any], claims, facts) -> list[str]:
         return strs(dict.fromkeys(h for h in map(device, hardware_raw) if h)) if hardware_raw else "[]"
 
     by_paper: dict[str, list[str]] = {}
-    rows = _rows(claims.select(
-        "paper_id", "text", "start", "end", "low", "high", "unit", "metric", "better", "multiplier", "baseline_raw",
-        "qualifier", "confidence", sizes_col, gpus_col, "hardware_raw", "model_sizes_from", "gpu_counts_from",
-        "hardware_from",
-    ))
+    rows = _claim_rows(claims, sizes_col, gpus_col)
     for (pid, text, start, end, low, high, unit, metric, better, multiplier, baseline_raw, qualifier, confidence,
          sizes, gpus, hardware_raw, sizes_from, gpus_from, hardware_from) in rows:
         canonical_baseline, baselines = baseline(baseline_raw)
