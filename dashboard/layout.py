@@ -274,7 +274,8 @@ def grid(grid_id: str, columns: list[dict], *, page_size: int, **options) -> dag
 #: claims-table column widths (flex) and renderers
 CLAIM_COLUMN_DEFS = {
     "title": {"flex": 2, "minWidth": 110, "cellRenderer": "PaperLink"},
-    "multiplier": {"maxWidth": 90, "minWidth": 70, "cellRenderer": "ClaimValue"},
+    "metric": {"minWidth": 100},  # "throughput", "speedup" whole, not broken mid-word
+    "multiplier": {"maxWidth": 100, "minWidth": 84, "cellRenderer": "ClaimValue"},  # "242000" on one line
     "gpu_count": {"minWidth": 110},
     "warning": {"minWidth": 60, "cellRenderer": "ClaimWarning"},
     "sentence": {"flex": 4, "minWidth": 170, "cellRenderer": "ClaimSentence"},
