@@ -312,15 +312,8 @@ def table_page(selection: Selection, page: int, sort_by: list[dict] | None) -> t
     """One page of the claims table, sorted on the server; and the page count."""
     pages = max(1, math.ceil(selection.height / TABLE_PAGE_SIZE))
     page = min(max(page or 0, 0), pages - 1)
-    start = page * TABLE_PAGE_SIZE
     sort_by = [s for s in sort_by or [] if s["column_id"] in TABLE_COLUMNS]
-    if sort_by:
-        chunk = gather_rows(selection.board.claims, sorted_rows(selection, sort_by, start, TABLE_PAGE_SIZE))
-    elif selection.index is None:
-        chunk = selection.board.claims.slice(start, TABLE_PAGE_SIZE)
-    else:
-        chunk = gather_rows(selection.board.claims, selection.index.slice(start, TABLE_PAGE_SIZE))
-    return [table_record(r) for r in chunk.to_dicts()], pages
+    return table_records(selection, sort_by, page * TABLE_PAGE_SIZE, TABLE_PAGE_SIZE), pages
 
 
 def grid_sort(sort_model: object) -> list[dict]:
@@ -341,16 +334,19 @@ def table_rows(selection: Selection, start: object, end: object, sort_by: list[d
     ``MAX_BLOCK``) of the selection in ``sort_by`` order, and the row count."""
     start = start if isinstance(start, int) and not isinstance(start, bool) and 0 <= start < 2**31 else 0
     end = end if isinstance(end, int) and not isinstance(end, bool) and start < end else start + TABLE_PAGE_SIZE
-    count = min(end - start, MAX_BLOCK)
-    if start >= selection.height:
-        chunk = selection.board.claims.clear()
-    elif sort_by:
+    rows = table_records(selection, sort_by, start, min(end - start, MAX_BLOCK)) if start < selection.height else []
+    return {"rowData": rows, "rowCount": selection.height}
+
+
+def table_records(selection: Selection, sort_by: list[dict], start: int, count: int) -> list[dict]:
+    """Rows ``start:start+count`` of the selection in ``sort_by`` order, as claims-table records."""
+    if sort_by:
         chunk = gather_rows(selection.board.claims, sorted_rows(selection, sort_by, start, count))
     elif selection.index is None:
         chunk = selection.board.claims.slice(start, count)
     else:
         chunk = gather_rows(selection.board.claims, selection.index.slice(start, count))
-    return {"rowData": [table_record(r) for r in chunk.to_dicts()], "rowCount": selection.height}
+    return [table_record(r) for r in chunk.to_dicts()]
 
 
 def table_record(row: dict) -> dict:
