@@ -104,57 +104,6 @@ def empty_output(paper_id: Any = None) -> dict[str, Any]:
     return record_to_output(paper_id, RecordExtraction())
 
 
-def frames_to_outputs(paper_ids: list[Any], claims, facts) -> list[dict[str, Any]]:
-    """``records_to_outputs(paper_ids, extract_records(papers))`` from the (claims, facts) frames
-    ``extract_all(papers)`` gave, without the per-claim and per-paper objects in between.
-
-    The same objects, key for key and value for value (tests/test_contract.py compares them):
-    facts has one row per paper in the papers' order, claims are grouped by paper_id in their
-    order, and the registry look-ups are shared. The float() / int() of record_to_output are
-    casts of the list columns here (their values come out as Python floats / ints).
-    """
-    import polars as pl
-
-    names = _Names()
-    device, unknown, baseline = names.device, names.unknown, names.baseline
-    sizes_col = pl.col("model_sizes").cast(pl.List(pl.Float64))
-    gpus_col = pl.col("gpu_counts").cast(pl.List(pl.Int64))
-
-    def canonical(hardware_raw: list[str]) -> list[str]:
-        return list(dict.fromkeys(h for h in map(device, hardware_raw) if h)) if hardware_raw else []
-
-    by_paper: dict[str, list[dict[str, Any]]] = {}
-    rows = _claim_rows(claims, sizes_col, gpus_col)
-    for (pid, text, start, end, low, high, unit, metric, better, multiplier, baseline_raw, qualifier, confidence,
-         sizes, gpus, hardware_raw, sizes_from, gpus_from, hardware_from) in rows:
-        canonical_baseline, baselines = baseline(baseline_raw)
-        claim = {
-            "text": text, "start": start, "end": end, "low": low, "high": high, "unit": unit, "metric": metric,
-            "better": better, "multiplier": multiplier, "baseline": baseline_raw,
-            "baseline_canonical": canonical_baseline, "baselines": baselines, "qualifier": qualifier,
-            "confidence": confidence, "model_sizes": sizes, "gpu_counts": gpus, "hardware": canonical(hardware_raw),
-            "setting_from": {"model_sizes": sizes_from, "gpu_counts": gpus_from, "hardware": hardware_from},
-        }
-        try:
-            by_paper[pid].append(claim)
-        except KeyError:
-            by_paper[pid] = [claim]
-    rows = _rows(facts.select("paper_id", "system", "is_systems", sizes_col, gpus_col, "hardware_raw"))
-    return [
-        {
-            "id": paper_id,
-            "system": system,
-            "is_systems": is_systems,
-            "model_sizes": sizes,
-            "gpu_counts": gpus,
-            "hardware": canonical(hardware_raw),
-            "hardware_unknown": list(dict.fromkeys(raw for raw in hardware_raw if unknown(raw))) if hardware_raw else [],
-            "claims": by_paper.get(pid, []),
-        }
-        for paper_id, (pid, system, is_systems, sizes, gpus, hardware_raw) in zip(paper_ids, rows)
-    ]
-
-
 def _claim_rows(claims, sizes_col, gpus_col) -> Iterator[tuple]:
     """(paper_id, the contract's claim fields..., the setting and where each value came from) per claim."""
     return _rows(claims.select(
@@ -170,10 +119,12 @@ def _rows(frame) -> Iterator[tuple]:
 
 
 def frames_to_lines(paper_ids: list[Any], claims, facts) -> list[str]:
-    """``json.dumps(o, ensure_ascii=False)`` of each of ``frames_to_outputs(paper_ids, claims,
-    facts)``, written directly: the same text, character for character (the encoder's string
-    escaping, float.__repr__ with NaN / Infinity, ", " and ": " separators, the keys in order),
-    without the dicts in between. A paper id that is not a string goes through json.dumps."""
+    """``json.dumps(o, ensure_ascii=False)`` of each of ``records_to_outputs(paper_ids,
+    records_from_frames(claims, facts))`` (one per row of ``facts``, the frames ``extract_all``
+    gave), written straight from the frames: the same text, character for character (the
+    encoder's string escaping, float.__repr__ with NaN / Infinity, ", " and ": " separators, the
+    keys in order), without the per-paper objects and dicts in between (tests/test_contract_fastpath.py
+    compares them). A paper id that is not a string goes through json.dumps."""
     import polars as pl
 
     names = _Names()

@@ -14,8 +14,9 @@ import polars as pl
 import pytest
 
 from etl.commands import extract as cmd
-from etl.contract import empty_output, frames_to_lines, frames_to_outputs, records_to_outputs
+from etl.contract import empty_output, frames_to_lines, records_to_outputs
 from etl.extract import CLAIM_SCHEMA, FACT_SCHEMA, RECORD_SCHEMA, extract_all, extract_records
+from etl.extract.batch import records_from_frames
 
 ROOT = Path(__file__).resolve().parents[1]
 GOLD = ROOT / "tests" / "fixtures" / "gold_dev.jsonl"
@@ -77,7 +78,7 @@ def block_result(lines: list[str], **kwargs) -> tuple[str, list[str]]:
     return text, [f"line {number}: {message}" for number, message in problems]
 
 
-def test_frames_to_outputs_equals_records_to_outputs_on_the_gold():
+def test_frames_to_lines_writes_what_records_to_outputs_gave_on_the_gold():
     records = [json.loads(line) for line in gold_lines()]
     papers = pl.DataFrame(
         [(str(i), r["title"], r["abstract"]) for i, r in enumerate(records)], schema=RECORD_SCHEMA, orient="row"
@@ -85,9 +86,8 @@ def test_frames_to_outputs_equals_records_to_outputs_on_the_gold():
     ids = [r["id"] for r in records]
     claims, facts = extract_all(papers)
     assert claims.height > 100
-    fast = frames_to_outputs(ids, claims, facts)
-    assert fast == records_to_outputs(ids, extract_records(papers))
-    assert frames_to_lines(ids, claims, facts) == [json.dumps(o, ensure_ascii=False) for o in fast]
+    old = records_to_outputs(ids, extract_records(papers))
+    assert frames_to_lines(ids, claims, facts) == [json.dumps(o, ensure_ascii=False) for o in old]
 
 
 def test_frames_to_lines_writes_json_dumps_text_for_odd_values():
@@ -108,7 +108,7 @@ def test_frames_to_lines_writes_json_dumps_text_for_odd_values():
         schema=FACT_SCHEMA, orient="row",
     )
     for ids in (["a", "b", "c"], [7, 1.0, None], [True, {"k": [1, "é"]}, ["x"]], [10**30, float("nan"), "\u2028"]):
-        expected = [json.dumps(o, ensure_ascii=False) for o in frames_to_outputs(ids, claims, facts)]
+        expected = [json.dumps(o, ensure_ascii=False) for o in records_to_outputs(ids, records_from_frames(claims, facts))]
         assert frames_to_lines(ids, claims, facts) == expected
 
 

@@ -26,19 +26,18 @@ import os
 import stat
 import sys
 from concurrent.futures import ProcessPoolExecutor
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import polars as pl
 
-from etl.contract import empty_output, frames_to_lines, frames_to_outputs
+from etl.contract import empty_output, frames_to_lines
 from etl.extract import RECORD_SCHEMA, extract_all
 from etl.extract.batch import PARALLEL_MIN_ROWS, _die_with_parent, _in_order, extract_workers
 
 REQUIRED_FIELDS = ("id", "title", "abstract")
 PROGRESS_EVERY = 1000
-BATCH = 1000  # records per extraction frame (extract_lines)
 #: `claimboard extract` reads its input in blocks of whole lines of at most about BLOCK_BYTES (one
 #: worker task each; see _Input.blocks); a worker extracts a block BATCH_LINES lines at a time at
 #: most (under batch.PARALLEL_MIN_ROWS: no pool inside a worker). The extractor's CPU per paper
@@ -99,28 +98,13 @@ def _parse_line(line: str, loads=json.loads) -> tuple[dict[str, Any] | None, str
     return parse_line(line)
 
 
-def extract_lines(lines: Iterable[str], errors=sys.stderr, batch: int = BATCH) -> Iterator[dict[str, Any]]:
-    """One output object per input line; problems go to `errors` with the line number.
+def _extract_lines(lines: list[str]) -> tuple[list[str], list[tuple[int, str]]]:
+    """The output line of each input line (the JSON text json.dumps with ensure_ascii=False
+    gives), in order, and (index in ``lines``, what is wrong and what was written instead) of the
+    malformed ones.
 
-    Lines are extracted ``batch`` at a time through the frame-level extractor the ETL runs.
-    """
-    numbered = enumerate(lines, start=1)
-    while chunk := list(itertools.islice(numbered, batch)):
-        outputs, problems = _extract_lines([line for _, line in chunk])
-        messages = dict(problems)
-        for index, ((number, _), out) in enumerate(zip(chunk, outputs)):
-            if index in messages:
-                print(f"line {number}: {messages[index]}", file=errors)
-            yield out
-
-
-def _extract_lines(lines: list[str], as_text: bool = False) -> tuple[list[Any], list[tuple[int, str]]]:
-    """The output object of each input line (``as_text``: its JSON text, json.dumps with
-    ensure_ascii=False), in order, and (index in ``lines``, what is wrong and what was written
-    instead) of the malformed ones.
-
-    The good lines are extracted as one frame (extract_all) and their outputs built from its
-    claims and facts frames (contract.frames_to_outputs / frames_to_lines).
+    The good lines are extracted as one frame (extract_all) and their output lines written from
+    its claims and facts frames (contract.frames_to_lines).
     """
     parsed = [_parse_line(line) for line in lines]
     good = [record for record, problem in parsed if not problem]
@@ -129,8 +113,7 @@ def _extract_lines(lines: list[str], as_text: bool = False) -> tuple[list[Any], 
          "abstract": [r["abstract"] for r in good]},
         schema=RECORD_SCHEMA,
     )
-    build = frames_to_lines if as_text else frames_to_outputs
-    outputs = build([r["id"] for r in good], *extract_all(papers))
+    outputs = frames_to_lines([r["id"] for r in good], *extract_all(papers))
     problems = [(index, problem) for index, (_, problem) in enumerate(parsed) if problem]
     if not problems:
         return outputs, []
@@ -141,7 +124,7 @@ def _extract_lines(lines: list[str], as_text: bool = False) -> tuple[list[Any], 
             outputs.append(next(extracted))
             continue
         paper_id = record.get("id") if isinstance(record, dict) and isinstance(record.get("id"), (str, int)) else None
-        outputs.append(_encode(empty_output(paper_id)) if as_text else empty_output(paper_id))
+        outputs.append(_encode(empty_output(paper_id)))
     return outputs, [(index, f"{problem}; writing an empty result") for index, problem in problems]
 
 
@@ -177,7 +160,7 @@ def extract_block(data: bytes | str, decode_errors: str = "strict", universal: b
     problems: list[tuple[int, str]] = []
     batch = -(-len(lines) // -(-len(lines) // BATCH_LINES)) if lines else 1  # equal batches, none tiny
     for offset in range(0, len(lines), batch):
-        outputs, found = _extract_lines(lines[offset : offset + batch], as_text=True)
+        outputs, found = _extract_lines(lines[offset : offset + batch])
         parts.extend(outputs)
         problems.extend((offset + index + 1, message) for index, message in found)
     parts.append("")

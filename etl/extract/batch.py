@@ -60,7 +60,11 @@ def extract_records(papers: pl.DataFrame) -> list[RecordExtraction]:
 
     The same frame-level path the ETL runs; paper ids must be unique.
     """
-    claims, facts = extract_all(papers)
+    return records_from_frames(*extract_all(papers))
+
+
+def records_from_frames(claims: pl.DataFrame, facts: pl.DataFrame) -> list[RecordExtraction]:
+    """One RecordExtraction per row of ``facts``, in its order, with its rows of ``claims``."""
     by_paper: dict[str, list[Claim]] = {}
     for pid, *fields in claims.select("paper_id", *CLAIM_FIELDS, *SETTING_SCHEMA).iter_rows():
         by_paper.setdefault(pid, []).append(Claim(*fields))
