@@ -38,32 +38,27 @@ TARGET_RATE = 20_000  # abstracts/s end to end
 TARGET_PEAK_MB = 2_500
 
 _CHILD = r"""
-import json, os, subprocess, sys, threading, time
+import json, subprocess, sys, threading, time
 from pathlib import Path
+import psutil
 mode, source, store, root = sys.argv[1], Path(sys.argv[2]), Path(sys.argv[3]), sys.argv[4]
-if mode == "etl":  # the command as a user runs it
-    cmd = [sys.executable, "-m", "etl.cli", "etl", "--store", str(store), "--source", str(source), "--quiet"]
-else:
-    cmd = [sys.executable, "-m", "etl.cli", "refresh", "--store", str(store), "--source", str(source), "--quiet"]
+# the command as a user runs it: `claimboard etl` or `claimboard refresh`
+cmd = [sys.executable, "-m", "etl.cli", mode, "--store", str(store), "--source", str(source), "--quiet"]
 
 
-def rss_kb(pid):
+def tree_rss(pid):  # RSS summed over a process and its descendants (the extraction workers)
     try:
-        with open(f"/proc/{pid}/status") as status:
-            return next(int(line.split()[1]) for line in status if line.startswith("VmRSS:"))
-    except (OSError, StopIteration):
+        parent = psutil.Process(pid)
+        procs = [parent, *parent.children(recursive=True)]
+    except psutil.Error:
         return 0
-
-
-def tree(pid):
-    kids = []
-    try:
-        for task in os.listdir(f"/proc/{pid}/task"):
-            with open(f"/proc/{pid}/task/{task}/children") as children:
-                kids += [int(k) for k in children.read().split()]
-    except OSError:
-        pass
-    return [pid] + [p for k in kids for p in tree(k)]
+    total = 0
+    for p in procs:
+        try:
+            total += p.memory_info().rss
+        except psutil.Error:  # a worker that just exited
+            pass
+    return total
 
 
 t0 = time.perf_counter()
@@ -72,7 +67,7 @@ peak_total = 0
 def sample():
     global peak_total
     while proc.poll() is None:
-        peak_total = max(peak_total, sum(rss_kb(p) for p in tree(proc.pid)))
+        peak_total = max(peak_total, tree_rss(proc.pid))
         time.sleep(0.1)
 threading.Thread(target=sample, daemon=True).start()
 output = proc.communicate()[0]
@@ -87,7 +82,7 @@ if mode == "etl":
     out.update(stages=record["stage_seconds"], counts=record["counts"])
 import resource
 out["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-out["peak_total_mb"] = peak_total / 1024
+out["peak_total_mb"] = peak_total / 2**20
 print(json.dumps(out))
 """
 
